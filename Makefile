@@ -1,0 +1,117 @@
+# WSMS build. `make` configures itself on a fresh clone (autoreconf +
+# ./configure), then builds build/release/wsmsd. `make check` builds the
+# ASan+UBSan variant and runs the whole test suite (t/run).
+
+-include config.mk
+
+BUILD     ?= build
+DESTDIR   ?=
+prefix    ?= /usr/local
+VARIANT   ?= release
+
+SRCS      := $(filter-out src/main.c,$(wildcard src/*.c))
+EMBED     := $(sort $(wildcard schema/*/*.sql)) src/openapi.json
+PKG_CFLAGS = $(CJSON_CFLAGS) $(ODBC_CFLAGS) $(JWT_CFLAGS) $(OPENSSL_CFLAGS) $(CURL_CFLAGS)
+LIBS       = $(FCGI_LIBS) $(CJSON_LIBS) $(ODBC_LIBS) $(JWT_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
+
+WARN      := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+             -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(VARIANT),asan)
+OPT       := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+             -fno-sanitize-recover=undefined -DWSMS_TESTING
+LDOPT     := -fsanitize=address,undefined
+else
+OPT       := -O2 -g
+LDOPT     :=
+endif
+CFLAGS_ALL = $(WARN) $(OPT) -Iinclude -I$(BUILD)/$(VARIANT)/gen $(PKG_CFLAGS) \
+             -DODBC_DRIVER_DIR='"$(ODBC_DRIVER_DIR)"' $(EXTRA_CFLAGS)
+
+OUT       := $(BUILD)/$(VARIANT)
+OBJS      := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS)) $(OUT)/obj/embedded.o
+UNIT_SRCS := $(wildcard t/unit/test_*.c)
+UNIT_BINS := $(patsubst t/unit/%.c,$(OUT)/t/%,$(UNIT_SRCS))
+ITEST_SRCS:= $(wildcard t/integration/test_*.c)
+ITEST_BINS:= $(patsubst t/integration/%.c,$(OUT)/t/%,$(ITEST_SRCS))
+TLIB_SRCS := $(wildcard t/lib/*.c)
+
+.PHONY: all release asan tests check unit run stop bench bench-soak fuzz install clean format \
+        distclean
+all: $(OUT)/wsmsd
+
+config.mk: configure.ac config.mk.in
+	@command -v autoreconf >/dev/null || { echo "autoreconf missing: apt-get install autoconf automake pkg-config" >&2; exit 1; }
+	autoreconf -fi && ./configure
+
+$(OUT)/obj/%.o: src/%.c config.mk | $(OUT)/obj
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(OUT)/gen/embedded.c: $(EMBED) src/embed.sh | $(OUT)/obj
+	@mkdir -p $(OUT)/gen
+	sh src/embed.sh $(EMBED) > $@.tmp && mv $@.tmp $@
+
+$(OUT)/obj/embedded.o: $(OUT)/gen/embedded.c
+	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -c $< -o $@
+
+$(OUT)/wsmsd: $(OUT)/obj/main.o $(OBJS)
+	$(CC) $(LDOPT) -o $@ $^ $(LIBS)
+
+$(OUT)/obj:
+	@mkdir -p $@ $(OUT)/t
+
+$(OUT)/t/%: t/unit/%.c $(OBJS) $(TLIB_SRCS) | $(OUT)/obj
+	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -It/lib -Wno-missing-prototypes -o $@ $< $(TLIB_SRCS) \
+	    $(OBJS) $(LDOPT) $(LIBS) $(CHECK_LIBS)
+
+$(OUT)/t/%: t/integration/%.c $(TLIB_SRCS) $(OBJS) | $(OUT)/obj
+	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -It/lib -Wno-missing-prototypes -o $@ $< $(TLIB_SRCS) \
+	    $(OBJS) $(LDOPT) $(LIBS) $(CHECK_LIBS)
+
+# test binaries of the current variant
+tests: $(OUT)/wsmsd $(UNIT_BINS) $(ITEST_BINS)
+
+asan:
+	$(MAKE) VARIANT=asan tests
+
+# The README's test command: the whole suite, under ASan + UBSan.
+check: config.mk
+	$(MAKE) VARIANT=asan tests
+	$(MAKE) VARIANT=release all
+	sh t/run
+
+unit: config.mk
+	$(MAKE) VARIANT=asan tests
+	sh t/run unit
+
+run: config.mk all
+	sh t/dev/run.sh
+
+stop:
+	sh t/dev/run.sh stop
+
+bench: config.mk all
+	sh t/bench/bench.sh
+
+bench-soak: config.mk all
+	sh t/bench/soak.sh
+
+fuzz: config.mk
+	sh t/fuzz/run.sh
+
+install: all
+	install -d $(DESTDIR)$(prefix)/sbin $(DESTDIR)$(prefix)/share/wsms/nginx \
+	    $(DESTDIR)$(prefix)/share/wsms/systemd
+	install -m 0755 $(OUT)/wsmsd $(DESTDIR)$(prefix)/sbin/wsmsd
+	install -m 0644 nginx/*.conf $(DESTDIR)$(prefix)/share/wsms/nginx/
+	if ls systemd/* >/dev/null 2>&1; then install -m 0644 systemd/* $(DESTDIR)$(prefix)/share/wsms/systemd/; fi
+
+format:
+	clang-format -i src/*.c include/*.h t/unit/*.c t/integration/*.c t/lib/*.c t/lib/*.h
+
+clean:
+	rm -rf $(BUILD)
+
+distclean: clean
+	rm -rf config.mk config.log config.status configure autom4te.cache aclocal.m4
+
+-include $(wildcard $(OUT)/obj/*.d)
