@@ -1,5 +1,5 @@
 /* embedded: text files compiled into the binary (src/embed.sh generates the
- * table at build time): schema/<dialect>/*.sql and src/openapi.json. The data
+ * table at build time): schema/<dialect>/NNN_name.sql and src/openapi.json. The data
  * is static; nothing to free. */
 #ifndef WSMS_EMBEDDED_H
 #define WSMS_EMBEDDED_H
