@@ -10,7 +10,7 @@ prefix    ?= /usr/local
 VARIANT   ?= release
 
 SRCS      := $(filter-out src/main.c,$(wildcard src/*.c))
-EMBED     := $(sort $(wildcard schema/*/*.sql)) src/openapi.json
+EMBED     := $(sort $(wildcard schema/*/*/*.sql)) src/openapi.json
 PKG_CFLAGS = $(CJSON_CFLAGS) $(ODBC_CFLAGS) $(JWT_CFLAGS) $(OPENSSL_CFLAGS) $(CURL_CFLAGS)
 LIBS       = $(FCGI_LIBS) $(CJSON_LIBS) $(ODBC_LIBS) $(JWT_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
 

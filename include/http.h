@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct arena;
 struct route;
@@ -86,6 +87,9 @@ bool resp_has_details(const struct response *rs);
  * (NULL when obj was NULL or registering failed, in which case obj was
  * deleted). */
 cJSON *arena_json(struct arena *a, cJSON *obj);
+
+/* Percent-decodes a path into the arena; NULL on a bad escape or %00. */
+char *http_decode_path(struct arena *a, const char *s, size_t n);
 
 const char *role_name(enum role r);
 /* "OWNER" etc. (any case) -> role; ROLE_NONE when unknown. */

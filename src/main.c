@@ -1,4 +1,128 @@
-int main(void)
+/* wsmsd: the WSMS FastCGI worker program.
+ *
+ *   wsmsd                          serve on the listening socket on fd 0
+ *                                  (spawn-fcgi, systemd StandardInput=socket)
+ *   wsmsd --socket PATH|IP:PORT    open the socket itself
+ *   wsmsd --fd N                   serve on inherited fd N
+ *   wsmsd ... --workers N          preforking supervisor with N workers
+ *   wsmsd migrate                  apply database migrations and exit
+ *   wsmsd check-config             load the configuration and exit
+ *
+ * systemd socket activation (LISTEN_FDS/LISTEN_PID) is honoured too. */
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+#include "server.h"
+#include "supervisor.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(void)
 {
+    fprintf(stderr, "usage: wsmsd [--socket PATH|IP:PORT | --fd N] [--workers N]\n"
+                    "       wsmsd migrate\n"
+                    "       wsmsd check-config\n");
+}
+
+static int mkdirs(const char *path)
+{
+    char buf[4096];
+    int w = snprintf(buf, sizeof(buf), "%s", path);
+    if (w < 0 || (size_t)w >= sizeof(buf))
+        return -1;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+        return -1;
     return 0;
+}
+
+static int is_socket(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+int main(int argc, char **argv)
+{
+    const char *sock = NULL;
+    int fd = -1, workers = 0;
+    int mode_migrate = 0, mode_check = 0;
+    char err[512];
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "migrate") == 0)
+            mode_migrate = 1;
+        else if (strcmp(argv[i], "check-config") == 0)
+            mode_check = 1;
+        else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
+            sock = argv[++i];
+        else if (strcmp(argv[i], "--fd") == 0 && i + 1 < argc)
+            fd = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
+            workers = atoi(argv[++i]);
+        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage();
+            return 0;
+        } else {
+            usage();
+            return 2;
+        }
+    }
+
+    if (config_load(mode_migrate ? CONFIG_MIGRATE : CONFIG_SERVE, NULL, err, sizeof(err)) != 0) {
+        fprintf(stderr, "wsmsd: configuration error: %s\n", err);
+        return 2;
+    }
+    const struct config *cfg = config_get();
+    if (cfg->db_type == DB_SQLITE && mkdirs(cfg->db_path) != 0) {
+        fprintf(stderr, "wsmsd: configuration error: DB_PATH %s cannot be created: %s\n",
+                cfg->db_path, strerror(errno));
+        return 2;
+    }
+    if (mode_check) {
+        printf("configuration OK (%s database)\n", config_db_type_name(cfg->db_type));
+        return 0;
+    }
+    if (mode_migrate) {
+        int rc = migrate_run();
+        db_close();
+        config_free();
+        return rc;
+    }
+
+    const char *lpid = getenv("LISTEN_PID");
+    const char *lfds = getenv("LISTEN_FDS");
+    if (fd < 0 && !sock && lpid && lfds && atol(lpid) == (long)getpid() && atoi(lfds) >= 1)
+        fd = 3; /* SD_LISTEN_FDS_START */
+    if (sock) {
+        fd = server_listen(sock, 1024);
+        if (fd < 0)
+            return 1;
+    } else if (fd < 0) {
+        fd = 0;
+    }
+    if (!is_socket(fd)) {
+        fprintf(stderr, "wsmsd: fd %d is not a listening socket; use --socket or run under "
+                        "spawn-fcgi or systemd\n",
+                fd);
+        return 2;
+    }
+    int rc = workers > 0 ? supervisor_run(fd, workers, argv[0]) : server_worker(fd, argv[0]);
+    db_close();
+    config_free();
+    return rc;
 }

@@ -1,0 +1,19 @@
+/* The route table: every path the service answers, its handler, who may
+ * call it and the minimum workspace role. The OpenAPI test checks
+ * src/openapi.json against this table. */
+#include "router.h"
+
+#include "api_system.h"
+
+static const struct route routes[] = {
+    {"GET", "/health", api_health, AUTH_NONE, ROLE_NONE, "health"},
+    {"GET", "/openapi.json", api_openapi, AUTH_NONE, ROLE_NONE, "openapi"},
+    {"GET", "/db/status", api_db_status, AUTH_NONE, ROLE_NONE, "db.status"},
+    {"POST", "/db/init", api_db_init, AUTH_NONE, ROLE_NONE, "db.init"},
+};
+
+const struct route *router_table(size_t *n)
+{
+    *n = sizeof(routes) / sizeof(routes[0]);
+    return routes;
+}
