@@ -11,5 +11,8 @@
 #include "router.h"
 
 wsms_err auth_request(struct request *rq, struct response *rs);
+/* A new PMA token (arena string) for the authenticated caller with the
+ * roles the database holds now; NULL on failure (logged). */
+const char *auth_fresh_pma_token(struct request *rq);
 
 #endif

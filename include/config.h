@@ -20,6 +20,7 @@ struct config {
     const char *status_allow; /* STATUS_ALLOW: comma separated client addresses */
     const char *run_dir;      /* WSMS_RUN_DIR: shared worker state (metrics, status) */
     bool test_hooks;          /* WSMS_TEST_HOOKS: enable fault-injection points */
+    const char *log_file;     /* WSMS_LOG_FILE: append logs here instead of stderr */
     /* database */
     enum db_type db_type;
     const char *db_server, *db_name, *db_user, *db_password, *db_driver, *db_dsn, *db_path;

@@ -34,6 +34,7 @@ static const struct var vars[] = {
     S("STATUS_ALLOW", status_allow, "127.0.0.1,::1"),
     S("WSMS_RUN_DIR", run_dir, ""),
     B("WSMS_TEST_HOOKS", test_hooks, "false"),
+    S("WSMS_LOG_FILE", log_file, ""),
     {"DB_TYPE", K_DBTYPE, offsetof(struct config, db_type), "sqlite", 0, 0},
     S("DB_SERVER", db_server, "localhost"),
     S("DB_NAME", db_name, "pmassist"),

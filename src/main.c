@@ -17,6 +17,7 @@
 #include "supervisor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,15 @@ int main(int argc, char **argv)
         return 2;
     }
     const struct config *cfg = config_get();
+    if (*cfg->log_file && !mode_migrate && !mode_check) {
+        int lfd = open(cfg->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (lfd < 0 || dup2(lfd, 2) < 0) {
+            fprintf(stderr, "wsmsd: configuration error: WSMS_LOG_FILE %s: %s\n", cfg->log_file,
+                    strerror(errno));
+            return 2;
+        }
+        close(lfd);
+    }
     if (cfg->db_type == DB_SQLITE && mkdirs(cfg->db_path) != 0) {
         fprintf(stderr, "wsmsd: configuration error: DB_PATH %s cannot be created: %s\n",
                 cfg->db_path, strerror(errno));

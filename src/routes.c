@@ -3,6 +3,7 @@
  * src/openapi.json against this table. */
 #include "router.h"
 
+#include "api_auth.h"
 #include "api_system.h"
 
 static const struct route routes[] = {
@@ -10,6 +11,8 @@ static const struct route routes[] = {
     {"GET", "/openapi.json", api_openapi, AUTH_NONE, ROLE_NONE, "openapi"},
     {"GET", "/db/status", api_db_status, AUTH_NONE, ROLE_NONE, "db.status"},
     {"POST", "/db/init", api_db_init, AUTH_NONE, ROLE_NONE, "db.init"},
+    {"POST", "/auth/validate", api_auth_validate, AUTH_NONE, ROLE_NONE, "auth.validate"},
+    {"POST", "/auth/refresh", api_auth_refresh, AUTH_NONE, ROLE_NONE, "auth.refresh"},
 };
 
 const struct route *router_table(size_t *n)

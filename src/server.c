@@ -406,6 +406,7 @@ static void handle(FCGX_Request *r, struct arena *a)
     build_timeout_record(r->requestId, rq.request_id);
     cur_route = "-";
 
+    long stmts_before = db_statement_count();
     wsms_err e = prepare(r, &rq, &rs);
     if (e == WSMS_OK && rq.route->auth != AUTH_NONE) {
         server_set_stage("auth");
@@ -423,6 +424,16 @@ static void handle(FCGX_Request *r, struct arena *a)
     } else if (rs.status == 0) {
         rs.err = E_INTERNAL_SERVER_ERROR;
         error_body(&rq, &rs);
+    }
+    if (config_get()->test_hooks) {
+        char n[24];
+        snprintf(n, sizeof(n), "%ld", db_statement_count() - stmts_before);
+        resp_header(&rq, &rs, "X-DB-Statements", n);
+    }
+    if (db_in_transaction()) {
+        log_error(LG, "a transaction was left open by %s; rolling back",
+                  rq.route ? rq.route->name : "-");
+        db_rollback();
     }
     write_response(r, &rq, &rs);
     double ms = (double)(mono_ms() - rq.start_ms);

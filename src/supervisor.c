@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,6 +49,8 @@ static pid_t spawn(int listen_fd, const char *self)
         memset(&sa, 0, sizeof(sa));
         sa.sa_handler = SIG_DFL;
         sigaction(SIGCHLD, &sa, NULL);
+        /* a worker must not outlive its supervisor */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         int rc = server_worker(listen_fd, self);
         db_close();
         _exit(rc);

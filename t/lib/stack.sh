@@ -1,0 +1,95 @@
+#!/bin/sh
+# Starts and stops the real stack on loopback: nginx -> spawn-fcgi ->
+# `wsmsd --workers N` -> database. Used by the test harness (t/run), the
+# benchmarks and the local run (t/dev/run.sh).
+#
+#   sh t/lib/stack.sh start DIR     env in: WSMSD (binary), WSMS_WORKERS (4),
+#                                   STACK_PORT (free port), STACK_ENV (extra
+#                                   KEY=VALUE lines file), DB_* settings
+#   sh t/lib/stack.sh stop DIR
+#
+# start writes DIR/wsms.env (the worker configuration), DIR/url, and logs to
+# DIR/wsmsd.log; it prints the URL.
+set -eu
+cmd=$1 dir=$2
+top=$(cd "$(dirname "$0")/../.." && pwd)
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+stop_stack() {
+    [ -f "$dir/nginx.pid" ] && kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true
+    if [ -f "$dir/wsmsd.pid" ]; then
+        pid=$(cat "$dir/wsmsd.pid")
+        kill -TERM "$pid" 2>/dev/null || true
+        i=0
+        while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+        kill -KILL "$pid" 2>/dev/null || true
+        rm -f "$dir/wsmsd.pid"
+    fi
+    i=0
+    while [ -f "$dir/nginx.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+}
+
+case $cmd in
+start)
+    mkdir -p "$dir"
+    wsmsd=${WSMSD:-$top/build/release/wsmsd}
+    port=${STACK_PORT:-$(free_port)}
+    fport=$(free_port)
+    workers=${WSMS_WORKERS:-4}
+    {
+        echo "LOG_LEVEL=${LOG_LEVEL:-INFO}"
+        echo "DB_TYPE=${DB_TYPE:-sqlite}"
+        echo "DB_PATH=${DB_PATH:-$dir/data}"
+        for v in DB_SERVER DB_PORT DB_NAME DB_USER DB_PASSWORD DB_DRIVER DB_DSN; do
+            eval "val=\${$v:-}"
+            [ -n "$val" ] && echo "$v=$val"
+        done
+        echo "WSMS_LOG_FILE=$dir/wsmsd.log"
+        if [ -n "${STACK_ENV:-}" ]; then cat "$STACK_ENV"; fi
+    } > "$dir/wsms.env"
+    chmod 600 "$dir/wsms.env"
+    # the environment of this script must not override the file
+    unset DB_TYPE DB_PATH DB_SERVER DB_PORT DB_NAME DB_USER DB_PASSWORD DB_DRIVER DB_DSN LOG_LEVEL || true
+    export WSMS_ENV_FILE="$dir/wsms.env"
+    "$wsmsd" migrate > "$dir/migrate.log" 2>&1 || { cat "$dir/migrate.log" >&2; exit 1; }
+    user_line=""
+    [ "$(id -u)" = 0 ] && user_line="user root;"
+    max_body=$(sed -n 's/^MAX_BODY_BYTES=//p' "$dir/wsms.env" | tail -n 1)
+    timeout=$(sed -n 's/^WSMS_REQUEST_TIMEOUT_SECONDS=//p' "$dir/wsms.env" | tail -n 1)
+    sed -e "s#@RUNDIR@#$dir#g" -e "s#@PORT@#$port#g" -e "s#@FCGI@#127.0.0.1:$fport#g" \
+        -e "s#@USER@#$user_line#g" -e "s#@MAX_BODY@#${max_body:-1048576}#g" \
+        -e "s#@READ_TIMEOUT@#$(( ${timeout:-30} + 15 ))#g" \
+        "$top/nginx/wsms-dev.conf.in" > "$dir/nginx.conf"
+    spawn-fcgi -a 127.0.0.1 -p "$fport" -P "$dir/wsmsd.pid" -- \
+        "$wsmsd" --workers "$workers" >> "$dir/wsmsd.log" 2>&1 ||
+        { cat "$dir/wsmsd.log" >&2; exit 1; }
+    # spawn-fcgi returns at once; the supervisor logs to its inherited stderr
+    nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" 2>>"$dir/nginx-error.log" ||
+        { cat "$dir/nginx-error.log" >&2; stop_stack; exit 1; }
+    url="http://127.0.0.1:$port"
+    i=0
+    until curl -fsS "$url/health" >/dev/null 2>&1; do
+        i=$((i + 1))
+        if [ $i -gt 100 ]; then
+            echo "stack did not become healthy; logs in $dir" >&2
+            tail -n 20 "$dir/wsmsd.log" "$dir/nginx-error.log" >&2 || true
+            stop_stack
+            exit 1
+        fi
+        sleep 0.1
+    done
+    echo "$url" > "$dir/url"
+    echo "$fport" > "$dir/fcgi_port"
+    echo "$url"
+    ;;
+stop)
+    stop_stack
+    ;;
+*)
+    echo "usage: stack.sh start|stop DIR" >&2
+    exit 2
+    ;;
+esac
