@@ -4,6 +4,7 @@
 #include "router.h"
 
 #include "api_auth.h"
+#include "api_integrations.h"
 #include "api_system.h"
 
 static const struct route routes[] = {
@@ -13,6 +14,11 @@ static const struct route routes[] = {
     {"POST", "/db/init", api_db_init, AUTH_NONE, ROLE_NONE, "db.init"},
     {"POST", "/auth/validate", api_auth_validate, AUTH_NONE, ROLE_NONE, "auth.validate"},
     {"POST", "/auth/refresh", api_auth_refresh, AUTH_NONE, ROLE_NONE, "auth.refresh"},
+    {"GET", "/integrations/jira/projects", api_jira_projects, AUTH_USER, ROLE_NONE, "integrations.jira"},
+    {"GET", "/integrations/ado/projects", api_ado_projects, AUTH_USER, ROLE_NONE, "integrations.ado"},
+    {"GET", "/integrations/snow/spaces", api_snow_spaces, AUTH_USER, ROLE_NONE, "integrations.snow"},
+    {"GET", "/integrations/sharepoint/sites", api_sharepoint_sites, AUTH_USER, ROLE_NONE,
+     "integrations.sharepoint"},
 };
 
 const struct route *router_table(size_t *n)
