@@ -600,6 +600,7 @@ int jwks_cache_key(const char *kid, EVP_PKEY **key, char *why, size_t whylen)
     const struct config *cfg = config_get();
     int64_t min_refresh_ms = (int64_t)cfg->azure_jwks_min_refresh_s * 1000;
     int64_t now = mono_ms();
+    bool fresh = false; /* loaded by this call */
     *key = NULL;
 
     if (jwks_config_url(url, sizeof(url)) != 0) {
@@ -624,14 +625,17 @@ int jwks_cache_key(const char *kid, EVP_PKEY **key, char *why, size_t whylen)
             jws_why(why, whylen, "jwks unavailable");
             goto out;
         }
+        fresh = true;
     } else if (now - cache.loaded_ms >= (int64_t)JWKS_MAX_AGE_S * 1000 &&
                now - cache.attempt_ms >= min_refresh_ms) {
-        if (cache_load(url, now, reason, sizeof(reason)) != 0)
+        if (cache_load(url, now, reason, sizeof(reason)) == 0)
+            fresh = true;
+        else
             log_warn("jwks", "refreshing signing keys from %s failed, keeping %zu cached: %s", url,
                      jwks_count(cache.set), reason);
     }
     bool dup = false;
-    if (kid && !lookup(cache.set, kid, &dup) &&
+    if (kid && !fresh && !lookup(cache.set, kid, &dup) &&
         (!cache.refetched || now - cache.refetch_ms >= min_refresh_ms)) {
         cache.refetched = true;
         cache.refetch_ms = now;
