@@ -5,7 +5,9 @@
 
 #include "api_auth.h"
 #include "api_integrations.h"
+#include "api_members.h"
 #include "api_system.h"
+#include "api_workspaces.h"
 
 static const struct route routes[] = {
     {"GET", "/health", api_health, AUTH_NONE, ROLE_NONE, "health"},
@@ -19,6 +21,25 @@ static const struct route routes[] = {
     {"GET", "/integrations/snow/spaces", api_snow_spaces, AUTH_USER, ROLE_NONE, "integrations.snow"},
     {"GET", "/integrations/sharepoint/sites", api_sharepoint_sites, AUTH_USER, ROLE_NONE,
      "integrations.sharepoint"},
+    {"POST", "/workspaces", api_workspaces_create, AUTH_USER, ROLE_NONE, "workspaces.create"},
+    {"GET", "/workspaces", api_workspaces_list, AUTH_USER, ROLE_NONE, "workspaces.list"},
+    {"GET", "/workspaces/{id}", api_workspaces_get, AUTH_WORKSPACE, ROLE_VIEWER, "workspaces.get"},
+    {"DELETE", "/workspaces/{id}", api_workspaces_delete, AUTH_WORKSPACE, ROLE_OWNER,
+     "workspaces.delete"},
+    {"GET", "/workspaces/{id}/members", api_members_list, AUTH_WORKSPACE, ROLE_VIEWER,
+     "members.list"},
+    {"POST", "/workspaces/{id}/members", api_members_add, AUTH_WORKSPACE, ROLE_ADMIN,
+     "members.add"},
+    /* VIEWER is the floor only: the members service applies the rules that
+     * depend on the target (ADMIN+, OWNER for owners, anyone for themselves) */
+    {"PATCH", "/workspaces/{id}/members/{member_id}", api_members_update, AUTH_WORKSPACE,
+     ROLE_VIEWER, "members.update"},
+    {"PATCH", "/workspaces/{id}/members/{member_id}/role", api_members_update, AUTH_WORKSPACE,
+     ROLE_VIEWER, "members.update_role"},
+    {"DELETE", "/workspaces/{id}/members/{member_id}", api_members_remove, AUTH_WORKSPACE,
+     ROLE_VIEWER, "members.remove"},
+    {"GET", "/workspaces/{id}/audit", api_workspaces_audit, AUTH_WORKSPACE, ROLE_ADMIN,
+     "audit.list"},
 };
 
 const struct route *router_table(size_t *n)
