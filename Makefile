@@ -67,6 +67,10 @@ $(OUT)/t/%: t/integration/%.c $(TLIB_SRCS) $(OBJS) | $(OUT)/obj
 	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -It/lib -Wno-missing-prototypes -o $@ $< $(TLIB_SRCS) \
 	    $(OBJS) $(LDOPT) $(LIBS) $(CHECK_LIBS)
 
+$(OUT)/bench/hello: t/bench/hello.c | $(OUT)/obj
+	@mkdir -p $(OUT)/bench
+	$(CC) $(WARN) -O2 -o $@ $< $(FCGI_LIBS)
+
 # test binaries of the current variant
 tests: $(OUT)/wsmsd $(UNIT_BINS) $(ITEST_BINS)
 
@@ -89,7 +93,7 @@ run: config.mk all
 stop:
 	sh t/dev/run.sh stop
 
-bench: config.mk all
+bench: config.mk all $(OUT)/bench/hello
 	sh t/bench/bench.sh
 
 bench-soak: config.mk all

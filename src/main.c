@@ -10,6 +10,8 @@
  *
  * systemd socket activation (LISTEN_FDS/LISTEN_PID) is honoured too. */
 #include "config.h"
+
+#include <curl/curl.h>
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
@@ -84,6 +86,10 @@ int main(int argc, char **argv)
         }
     }
 
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+        fprintf(stderr, "wsmsd: libcurl initialisation failed\n");
+        return 1;
+    }
     if (config_load(mode_migrate ? CONFIG_MIGRATE : CONFIG_SERVE, NULL, err, sizeof(err)) != 0) {
         fprintf(stderr, "wsmsd: configuration error: %s\n", err);
         return 2;
