@@ -127,8 +127,10 @@ int blob_parse_connection_string(const char *cs, struct blob_account *out, char 
     const char *proto = NULL, *name = NULL, *key = NULL, *endpoint = NULL, *suffix = NULL;
     bool dev = false, sas = false;
 
-    if (!out)
-        return -1;
+    if (!out) {
+        set_why(why, whylen, "bad arguments");
+        goto out;
+    }
     memset(out, 0, sizeof(*out));
     if (!cs || !*cs) {
         set_why(why, whylen, "connection string is empty");
@@ -721,11 +723,12 @@ int blob_list(const char *prefix, cJSON **names, char *why, size_t whylen)
 
     if (why && whylen)
         why[0] = '\0';
+    if (names)
+        *names = NULL;
     if (!names || !prefix) {
         set_why(why, whylen, "bad arguments");
-        return -1;
+        goto out;
     }
-    *names = NULL;
     rc = begin(&a, &container, why, whylen);
     if (rc != 0)
         goto out;
@@ -735,7 +738,10 @@ int blob_list(const char *prefix, cJSON **names, char *why, size_t whylen)
         set_why(why, whylen, "out of memory");
         goto out;
     }
-    snprintf(rpath, sizeof(rpath), "/%s", container); /* container is <= 63 bytes */
+    if (snprintf(rpath, sizeof(rpath), "/%s", container) >= (int)sizeof(rpath)) {
+        set_why(why, whylen, "container name too long");
+        goto out;
+    }
     int64_t deadline = httpc_deadline();
     for (int page = 0; page < MAX_LIST_PAGES; page++) {
         struct blob_kv q[4] = {

@@ -195,16 +195,17 @@ wsms_err httpc_request_until(const char *method, const char *url, const char *co
     struct curl_slist *hl = NULL;
     struct xfer x = {0};
     char errbuf[CURL_ERROR_SIZE] = "";
-    char origin[256];
+    char origin[256] = "?";
     CURL *h = NULL;
 
     if (why && whylen)
         why[0] = '\0';
+    if (out)
+        memset(out, 0, sizeof(*out));
     if (!out || !method || !url || (!body && body_len)) {
         set_why(why, whylen, "bad arguments");
-        return E_INTERNAL_SERVER_ERROR;
+        goto out;
     }
-    memset(out, 0, sizeof(*out));
     url_origin(url, origin, sizeof(origin));
 
     int64_t remaining = deadline_ms - mono_ms();

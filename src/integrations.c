@@ -474,7 +474,7 @@ wsms_err integ_list(enum provider p, cJSON **out, char *why, size_t whylen)
         why[0] = '\0';
     if (!out) {
         set_why(why, whylen, "bad arguments");
-        return E_INTERNAL_SERVER_ERROR;
+        goto out;
     }
     *out = NULL;
     switch (p) {
