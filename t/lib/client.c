@@ -276,8 +276,10 @@ int tc_stack_start(const char *name, const char *extra_env, int workers, char *u
     if (extra_env)
         fputs(extra_env, f);
     fclose(f);
-    snprintf(cmd, sizeof(cmd), "STACK_ENV=%s WSMS_WORKERS=%d sh t/lib/stack.sh start %s > %s.url",
-             envf, workers, dir, dir);
+    /* workers == 0: one worker under systemd-socket-activate */
+    snprintf(cmd, sizeof(cmd),
+             "STACK_ENV=%s WSMS_WORKERS=%d STACK_LAUNCHER=%s sh t/lib/stack.sh start %s > %s.url",
+             envf, workers, workers == 0 ? "socket-activate" : "spawn-fcgi", dir, dir);
     if (system(cmd) != 0)
         return -1;
     snprintf(envf, sizeof(envf), "%s.url", dir);

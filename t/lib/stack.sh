@@ -63,9 +63,16 @@ start)
         -e "s#@USER@#$user_line#g" -e "s#@MAX_BODY@#${max_body:-1048576}#g" \
         -e "s#@READ_TIMEOUT@#$(( ${timeout:-30} + 15 ))#g" \
         "$top/nginx/wsms-dev.conf.in" > "$dir/nginx.conf"
-    spawn-fcgi -a 127.0.0.1 -p "$fport" -P "$dir/wsmsd.pid" -- \
-        "$wsmsd" --workers "$workers" >> "$dir/wsmsd.log" 2>&1 ||
-        { cat "$dir/wsmsd.log" >&2; exit 1; }
+    if [ "${STACK_LAUNCHER:-spawn-fcgi}" = socket-activate ]; then
+        # one worker handed its socket the way systemd does (LISTEN_FDS)
+        systemd-socket-activate -l "127.0.0.1:$fport" -E WSMS_ENV_FILE="$dir/wsms.env" \
+            "$wsmsd" >> "$dir/wsmsd.log" 2>&1 &
+        echo $! > "$dir/wsmsd.pid"
+    else
+        spawn-fcgi -a 127.0.0.1 -p "$fport" -P "$dir/wsmsd.pid" -- \
+            "$wsmsd" --workers "$workers" >> "$dir/wsmsd.log" 2>&1 ||
+            { cat "$dir/wsmsd.log" >&2; exit 1; }
+    fi
     # spawn-fcgi returns at once; the supervisor logs to its inherited stderr
     nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" 2>>"$dir/nginx-error.log" ||
         { cat "$dir/nginx-error.log" >&2; stop_stack; exit 1; }
