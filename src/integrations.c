@@ -140,6 +140,7 @@ static wsms_err add_item(struct call *c, const cJSON *src, const char *id_src,
     if (!cJSON_IsObject(src)) {
         e = E_EXTERNAL_SERVICE_ERROR;
         set_why(why, whylen, "%s: list item is not an object", c->prov);
+        log_warn(LG, "%s: %s", c->prov, "list item is not an object");
         goto out;
     }
     item = cJSON_CreateObject();
@@ -151,6 +152,7 @@ static wsms_err add_item(struct call *c, const cJSON *src, const char *id_src,
     if (r == 0) {
         e = E_EXTERNAL_SERVICE_ERROR;
         set_why(why, whylen, "%s: list item without \"%s\"", c->prov, id_src);
+        log_warn(LG, "%s: list item without \"%s\"", c->prov, id_src);
         goto out;
     }
     r = 0;
@@ -162,6 +164,7 @@ static wsms_err add_item(struct call *c, const cJSON *src, const char *id_src,
     if (r == 0) {
         e = E_EXTERNAL_SERVICE_ERROR;
         set_why(why, whylen, "%s: list item without \"%s\"", c->prov, name_srcs[0]);
+        log_warn(LG, "%s: list item without \"%s\"", c->prov, name_srcs[0]);
         goto out;
     }
     for (size_t i = 0; i < nextra; i++) {

@@ -26,7 +26,9 @@ Scenarios
   ok           3 pages of 2 items (ServiceNow: one page of 3 items)
   401 403 404 429 500   that status with a small JSON error body
   malformed    200 with a truncated JSON body
-  wrongshape   200 with valid JSON that is not the documented shape
+  wrongshape   200 with valid JSON that is not the documented shape (an array)
+  noarray      200 with an object whose list member is not an array
+  baditems     200 with list items that have neither id nor name
   big          200 with a 9 MiB body and a Content-Length header
   bigchunked   200 with a 9 MiB chunked body (no length)
   stall        sleeps --stall-seconds before answering
@@ -275,6 +277,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_bytes(200, b'{"values": [{"id": "1", "name": ')
         if scenario == "wrongshape":
             return self.send_json(200, [{"id": "1", "name": "not in an object"}])
+        if scenario == "noarray":
+            return self.send_json(200, {"values": {"id": "1"}, "value": "x", "result": None,
+                                        "isLast": True})
+        if scenario == "baditems":
+            item = {"title": "no id and no name"}
+            return self.send_json(200, {"values": [item], "value": [item], "result": [item],
+                                        "isLast": True})
         if scenario == "big":
             chunk = b" " * (1024 * 1024)
             self.send_response(200)

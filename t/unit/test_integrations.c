@@ -443,9 +443,9 @@ END_TEST
 
 START_TEST(test_upstream_failures)
 {
-    static const char *const scenarios[] = {"401",       "403",        "404",  "429",
-                                            "500",       "malformed",  "wrongshape",
-                                            "big",       "bigchunked", "cutoff",
+    static const char *const scenarios[] = {"401",        "403",     "404",      "429",
+                                            "500",        "malformed", "wrongshape", "noarray",
+                                            "baditems",   "big",     "bigchunked", "cutoff",
                                             "redirect"};
     char why[256];
     for (size_t s = 0; s < sizeof(scenarios) / sizeof(scenarios[0]); s++) {
