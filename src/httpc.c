@@ -264,7 +264,10 @@ wsms_err httpc_request_until(const char *method, const char *url, const char *co
 #endif
     SETOPT(CURLOPT_SSL_VERIFYPEER, 1L);
     SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
+    /* "" disables proxies from the environment; NOPROXY "" makes the
+     * environment's no_proxy irrelevant too: OUTBOUND_PROXY alone decides */
     SETOPT(CURLOPT_PROXY, cfg->outbound_proxy ? cfg->outbound_proxy : "");
+    SETOPT(CURLOPT_NOPROXY, "");
     SETOPT(CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
     SETOPT(CURLOPT_TIMEOUT_MS, (long)remaining);
     SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTPC_MAX_BODY);
