@@ -2,6 +2,7 @@
 
 #include "integrations.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 
 #define LG "integrations"
@@ -12,6 +13,7 @@ static wsms_err list(struct request *rq, struct response *rs, enum provider p, c
     char why[256] = "";
     server_set_stage(name);
     wsms_err e = integ_list(p, &out, why, sizeof(why));
+    metrics_integration(name, e);
     if (e != WSMS_OK) {
         log_warn(LG, "%s list failed: %s (%s)", name, err_code(e), why);
         cJSON_Delete(out);

@@ -3,6 +3,7 @@
 #include "arena.h"
 #include "dialect.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -64,6 +65,7 @@ static enum db_errclass diag(SQLSMALLINT type, SQLHANDLE h, const char *what)
             cls = c;
         log_error(LG, "%s failed: SQLSTATE %s native %ld: %s", what, state, (long)native, msg);
     }
+    metrics_db_error(cls);
     return cls;
 }
 

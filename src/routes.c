@@ -5,6 +5,7 @@
 
 #include "api_auth.h"
 #include "api_integrations.h"
+#include "api_ops.h"
 #include "api_members.h"
 #include "api_system.h"
 #include "api_workspaces.h"
@@ -14,6 +15,8 @@ static const struct route routes[] = {
     {"GET", "/openapi.json", api_openapi, AUTH_NONE, ROLE_NONE, "openapi"},
     {"GET", "/db/status", api_db_status, AUTH_NONE, ROLE_NONE, "db.status"},
     {"POST", "/db/init", api_db_init, AUTH_NONE, ROLE_NONE, "db.init"},
+    {"GET", "/status", api_status, AUTH_NONE, ROLE_NONE, "status"},
+    {"GET", "/metrics", api_metrics, AUTH_NONE, ROLE_NONE, "metrics"},
     {"POST", "/auth/validate", api_auth_validate, AUTH_NONE, ROLE_NONE, "auth.validate"},
     {"POST", "/auth/refresh", api_auth_refresh, AUTH_NONE, ROLE_NONE, "auth.refresh"},
     {"GET", "/integrations/jira/projects", api_jira_projects, AUTH_USER, ROLE_NONE, "integrations.jira"},

@@ -7,7 +7,9 @@
 #include "err.h"
 #include "hooks.h"
 #include "http.h"
+#include "entra.h"
 #include "log.h"
+#include "metrics.h"
 #include "router.h"
 #include "util.h"
 
@@ -43,6 +45,7 @@ static const char *volatile cur_stage = "idle";
 void server_set_stage(const char *stage)
 {
     cur_stage = stage;
+    metrics_state(cur_route, strcmp(stage, "idle") == 0 ? NULL : stage);
 }
 
 int server_listen(const char *spec, int backlog)
@@ -176,11 +179,27 @@ static void reexec(void)
     _exit(75);
 }
 
+static volatile sig_atomic_t slow_pending;
+static volatile unsigned timeout_left;
+
 static void on_alarm(int sig)
 {
     (void)sig;
     if (!in_request)
         return;
+    if (slow_pending) {
+        /* the slow-log mark passed; the request may still finish in time */
+        slow_pending = 0;
+        write_str(2, "wsmsd - server - WARNING - slow request: route ");
+        write_str(2, cur_route);
+        write_str(2, " still in stage ");
+        write_str(2, cur_stage);
+        write_str(2, "\n");
+        if (timeout_left > 0) {
+            alarm(timeout_left);
+            return;
+        }
+    }
     write_str(2, "wsmsd - server - ERROR - request timed out in route ");
     write_str(2, cur_route);
     write_str(2, " at stage ");
@@ -437,6 +456,15 @@ static void handle(FCGX_Request *r, struct arena *a)
     }
     write_response(r, &rq, &rs);
     double ms = (double)(mono_ms() - rq.start_ms);
+    size_t nroutes;
+    const struct route *table = router_table(&nroutes);
+    metrics_request(rq.route ? (int)(rq.route - table) : -1, rs.status, ms);
+    long verifs, hits, fetches;
+    entra_stats(&verifs, &hits, &fetches);
+    metrics_jwks_fetches(fetches);
+    if (config_get()->slowlog_s > 0 && ms >= (double)config_get()->slowlog_s * 1000.0)
+        log_warn("slowlog", "%s %s took %.0f ms (route %s)", rq.method ? rq.method : "-",
+                 rq.path ? rq.path : "-", ms, rq.route ? rq.route->name : "-");
     log_info("access", "%s %s %d %.1fms user=%s", rq.method ? rq.method : "-",
              rq.path ? rq.path : "-", rs.status, ms,
              rq.authenticated && rq.user.user_id ? rq.user.user_id : "-");
@@ -473,6 +501,7 @@ int server_worker(int listen_fd, const char *self)
         goto out;
     }
     req_init = true;
+    metrics_init();
     a = arena_new(0);
     if (!a) {
         log_error(LG, "out of memory");
@@ -490,9 +519,17 @@ int server_worker(int listen_fd, const char *self)
         conn_fd = req.ipcFd;
         response_started = 0;
         in_request = 1;
-        set_alarm(cfg->request_timeout_s);
+        if (cfg->slowlog_s > 0 && cfg->slowlog_s < cfg->request_timeout_s) {
+            slow_pending = 1;
+            timeout_left = (unsigned)(cfg->request_timeout_s - cfg->slowlog_s);
+            set_alarm(cfg->slowlog_s);
+        } else {
+            slow_pending = 0;
+            set_alarm(cfg->request_timeout_s);
+        }
         handle(&req, a);
         set_alarm(0);
+        alarm(0);
         in_request = 0;
         server_set_stage("idle");
         cur_route = "-";
@@ -504,6 +541,7 @@ int server_worker(int listen_fd, const char *self)
             arena_free(a);
             a = NULL;
             db_close();
+            metrics_close();
             reexec();
         }
     }

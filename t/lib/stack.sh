@@ -48,6 +48,7 @@ start)
             [ -n "$val" ] && echo "$v=$val"
         done
         echo "WSMS_LOG_FILE=$dir/wsmsd.log"
+        echo "WSMS_RUN_DIR=$dir"
         if [ -n "${STACK_ENV:-}" ]; then cat "$STACK_ENV"; fi
     } > "$dir/wsms.env"
     chmod 600 "$dir/wsms.env"
