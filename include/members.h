@@ -34,8 +34,10 @@ bool member_is_caller(const struct member_row *m, const struct identity *u);
 /* Every member of ws_id (oldest first) appended to arr. */
 wsms_err members_all(struct arena *a, const char *ws_id, cJSON *arr);
 
-/* The operations below act on rq->workspace_id as rq->user with rq->role
- * (read by the auth middleware). *why gets a message for a refusal (static
+/* The operations below act on rq->workspace_id as rq->user. Changes lock the
+ * workspace row and read the caller's role again (into rq->role) inside
+ * their transaction, so concurrent changes are judged one after the other
+ * against current roles. *why gets a message for a refusal (static
  * string) or NULL; *is_caller tells whether the member touched is the caller
  * (the handler then sends a fresh PMA token). */
 

@@ -150,6 +150,37 @@ static wsms_err load_member(struct arena *a, const char *ws_id, const char *memb
     return WSMS_OK;
 }
 
+/* The caller's role read again under the workspace lock: the middleware's
+ * reading may be stale by the time a concurrent change has committed. */
+static wsms_err caller_role(struct request *rq, enum role *role)
+{
+    struct db_rows rows;
+    const char *email = rq->user.email ? rq->user.email : "";
+    *role = ROLE_NONE;
+    wsms_err e = db_query(rq->arena, &rows,
+                          "SELECT role, user_id FROM pmassist_master.WorkspaceMember "
+                          "WHERE workspace_id = ? AND (user_id = ? OR "
+                          "(user_id IS NULL AND user_email = ?))",
+                          "sss", rq->workspace_id, rq->user.user_id, email);
+    if (e != WSMS_OK)
+        return e;
+    for (int r = 0; r < rows.nrows; r++)
+        if (*role == ROLE_NONE || db_val(&rows, r, 1))
+            *role = role_parse(db_val(&rows, r, 0));
+    return *role == ROLE_NONE ? E_USER_NOT_AUTHORIZED : WSMS_OK;
+}
+
+/* Opens the transaction, locks the workspace and refreshes rq->role. */
+static wsms_err begin_change(struct request *rq)
+{
+    wsms_err e = db_begin();
+    if (e == WSMS_OK)
+        e = lock_workspace(rq->workspace_id);
+    if (e == WSMS_OK)
+        e = caller_role(rq, &rq->role);
+    return e;
+}
+
 /* LAST_OWNER when the transaction's changes left ws_id without an OWNER. */
 static wsms_err check_owners_left(struct arena *a, const char *ws_id)
 {
@@ -196,23 +227,23 @@ wsms_err members_add(struct request *rq, const char *email, enum role role,
     *out = NULL;
     *is_caller = false;
     *why = NULL;
-    if (rq->role < ROLE_ADMIN) {
-        *why = "Adding members needs ADMIN or OWNER";
-        return E_INSUFFICIENT_PERMISSIONS;
-    }
-    if (role == ROLE_OWNER && rq->role < ROLE_OWNER) {
-        *why = "Only an OWNER may add an OWNER";
-        return E_INSUFFICIENT_PERMISSIONS;
-    }
     if (guid_new(id) != 0)
         return E_INTERNAL_SERVER_ERROR;
     iso8601_ms(now, added);
     struct member_row m = {id,          rq->workspace_id, NULL, email, display_name,
                            role_name(role), added};
-    if ((e = db_begin()) != WSMS_OK)
+    if ((e = begin_change(rq)) != WSMS_OK)
         goto out;
-    if ((e = lock_workspace(rq->workspace_id)) != WSMS_OK)
+    if (rq->role < ROLE_ADMIN) {
+        *why = "Adding members needs ADMIN or OWNER";
+        e = E_INSUFFICIENT_PERMISSIONS;
         goto out;
+    }
+    if (role == ROLE_OWNER && rq->role < ROLE_OWNER) {
+        *why = "Only an OWNER may add an OWNER";
+        e = E_INSUFFICIENT_PERMISSIONS;
+        goto out;
+    }
     e = db_exec(NULL,
                 "INSERT INTO pmassist_master.WorkspaceMember "
                 "(id, workspace_id, user_id, user_email, display_name, role, added_at) "
@@ -255,20 +286,26 @@ wsms_err members_set_role(struct request *rq, const char *member_id, enum role r
     *is_caller = false;
     *why = NULL;
     memset(&m, 0, sizeof(m));
+    /* the middleware's role answers the common refusal without a
+     * transaction; begin_change checks it again under the lock */
     if (rq->role < ROLE_ADMIN) {
         *why = "Changing a role needs ADMIN or OWNER";
         return E_INSUFFICIENT_PERMISSIONS;
     }
     if (!member_id || guid_normalize(member_id, mid) != 0)
         return E_MEMBER_NOT_FOUND;
+    if ((e = begin_change(rq)) != WSMS_OK)
+        goto out;
+    if (rq->role < ROLE_ADMIN) {
+        *why = "Changing a role needs ADMIN or OWNER";
+        e = E_INSUFFICIENT_PERMISSIONS;
+        goto out;
+    }
     if (role == ROLE_OWNER && rq->role < ROLE_OWNER) {
         *why = "Only an OWNER may grant OWNER";
-        return E_INSUFFICIENT_PERMISSIONS;
+        e = E_INSUFFICIENT_PERMISSIONS;
+        goto out;
     }
-    if ((e = db_begin()) != WSMS_OK)
-        goto out;
-    if ((e = lock_workspace(rq->workspace_id)) != WSMS_OK)
-        goto out;
     if ((e = load_member(rq->arena, rq->workspace_id, mid, &m)) != WSMS_OK)
         goto out;
     enum role old = role_parse(m.role);
@@ -328,9 +365,7 @@ wsms_err members_remove(struct request *rq, const char *member_id, cJSON **out,
     memset(&m, 0, sizeof(m));
     if (!member_id || guid_normalize(member_id, mid) != 0)
         return E_MEMBER_NOT_FOUND;
-    if ((e = db_begin()) != WSMS_OK)
-        goto out;
-    if ((e = lock_workspace(rq->workspace_id)) != WSMS_OK)
+    if ((e = begin_change(rq)) != WSMS_OK)
         goto out;
     if ((e = load_member(rq->arena, rq->workspace_id, mid, &m)) != WSMS_OK)
         goto out;
