@@ -141,7 +141,9 @@ wsms_err req_json_object(struct request *rq, struct response *rs, cJSON **out)
     if (memchr(rq->body, '\0', rq->body_len))
         return resp_error(rs, E_INVALID_REQUEST, "Request body is not valid JSON");
     const char *end = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(rq->body, rq->body_len, &end, 1);
+    /* the length includes the terminating NUL: cJSON's "require null
+     * terminated" check reads the byte after the value */
+    cJSON *j = cJSON_ParseWithLengthOpts(rq->body, rq->body_len + 1, &end, 1);
     if (!j)
         return resp_error(rs, E_INVALID_REQUEST, "Request body is not valid JSON");
     if (!arena_json(rq->arena, j))
