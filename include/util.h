@@ -23,8 +23,9 @@ int guid_hex32(const char *guid, char out[33]);
 
 /* Current UTC time in milliseconds since the epoch. */
 int64_t now_ms(void);
-/* Monotonic clock in milliseconds. */
+/* Monotonic clock in milliseconds / microseconds. */
 int64_t mono_ms(void);
+int64_t mono_us(void);
 /* "2026-11-22T09:15:02.123Z" for a time in ms; out must hold 25 bytes. */
 void iso8601_ms(int64_t ms, char out[25]);
 

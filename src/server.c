@@ -408,6 +408,7 @@ static void handle(FCGX_Request *r, struct arena *a)
     rq.arena = a;
     rq.params = r->envp;
     rq.start_ms = mono_ms();
+    int64_t start_us = mono_us();
     rq.method = FCGX_GetParam("REQUEST_METHOD", r->envp);
     rq.remote_addr = FCGX_GetParam("REMOTE_ADDR", r->envp);
     rq.content_type = FCGX_GetParam("CONTENT_TYPE", r->envp);
@@ -455,7 +456,7 @@ static void handle(FCGX_Request *r, struct arena *a)
         db_rollback();
     }
     write_response(r, &rq, &rs);
-    double ms = (double)(mono_ms() - rq.start_ms);
+    double ms = (double)(mono_us() - start_us) / 1000.0;
     size_t nroutes;
     const struct route *table = router_table(&nroutes);
     metrics_request(rq.route ? (int)(rq.route - table) : -1, rs.status, ms);
