@@ -80,6 +80,27 @@ START_TEST(body_too_large_413)
 }
 END_TEST
 
+START_TEST(oversized_header_400_json)
+{
+    size_t n = 40000;
+    char *h = malloc(n + 16);
+    ck_assert_ptr_nonnull(h);
+    memcpy(h, "X-Big: ", 7);
+    memset(h + 7, 'a', n);
+    h[7 + n] = '\0';
+    const char *hdrs[] = {h, NULL};
+    struct tresp r;
+    ck_assert_int_eq(tc_request(&r, "GET", "/health", NULL, hdrs), 0);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(tc_error_code(&r), "INVALID_REQUEST");
+    tc_free(&r);
+    free(h);
+    ck_assert_int_eq(tc_request(&r, "GET", "/health", NULL, NULL), 0);
+    ck_assert_int_eq(r.status, 200);
+    tc_free(&r);
+}
+END_TEST
+
 START_TEST(wrong_content_type_400)
 {
     const char *h[] = {"Content-Type: text/plain", NULL};
@@ -378,6 +399,7 @@ static Suite *suite(void)
     tcase_add_test(tc, wrong_method_405_allow);
     tcase_add_test(tc, body_too_large_413);
     tcase_add_test(tc, wrong_content_type_400);
+    tcase_add_test(tc, oversized_header_400_json);
     tcase_add_test(tc, request_id_echo_and_generated);
     tcase_add_test(tc, junk_paths_400);
     tcase_add_test(tc, db_status_connected);
