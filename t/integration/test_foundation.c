@@ -251,6 +251,24 @@ START_TEST(migrate_twice)
 }
 END_TEST
 
+/* A database migrated by a newer wsmsd is refused (on a scratch SQLite
+ * directory, whatever database this run uses). */
+START_TEST(migrate_refuses_newer_database)
+{
+    char cmd[2048];
+    const char *tmp = getenv("WSMS_TMP");
+    snprintf(cmd, sizeof(cmd),
+             "rm -rf %s/newer && mkdir -p %s/newer && cd %s/newer && "
+             "env -i PATH=\"$PATH\" DB_TYPE=sqlite DB_PATH=%s/newer/data %s migrate > m.out 2>&1 && "
+             "sqlite3 data/pmassist_master.db \"INSERT INTO SchemaVersion VALUES "
+             "('master', 999, '2030-01-01 00:00:00')\" && "
+             "! env -i PATH=\"$PATH\" DB_TYPE=sqlite DB_PATH=%s/newer/data %s migrate > m2.out 2>&1 && "
+             "grep -q 'newer than this wsmsd' m2.out",
+             tmp, tmp, tmp, tmp, getenv("WSMS_WSMSD"), tmp, getenv("WSMS_WSMSD"));
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(bad_env_refuses_to_start)
 {
     char path[512], cmd[1024];
@@ -406,6 +424,7 @@ static Suite *suite(void)
     tcase_add_test(tc, db_init_info);
     tcase_add_test(tc, openapi_matches_routes);
     tcase_add_test(tc, migrate_twice);
+    tcase_add_test(tc, migrate_refuses_newer_database);
     tcase_add_test(tc, bad_env_refuses_to_start);
     suite_add_tcase(s, tc);
     TCase *life = tcase_create("lifecycle");
