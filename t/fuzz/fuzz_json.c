@@ -1,0 +1,63 @@
+/* libFuzzer target: JSON request bodies (req_json_object in http.c). The
+ * body is an exact copy of the input plus the terminator the server adds.
+ * Oracle: a body cJSON itself parses as a complete JSON object must be
+ * accepted, and anything accepted is an object; violations abort(). */
+#include "arena.h"
+#include "http.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef FUZZ_ENTRY
+#define FUZZ_ENTRY LLVMFuzzerTestOneInput
+#endif
+
+int FUZZ_ENTRY(const uint8_t *data, size_t size);
+
+/* Is body (NUL-terminated, no NUL inside) one complete JSON object? */
+static int fz_json_is_object(const char *body, size_t size)
+{
+    if (size == 0 || memchr(body, '\0', size))
+        return 0;
+    cJSON *j = cJSON_ParseWithOpts(body, NULL, 1);
+    int ok = cJSON_IsObject(j);
+    cJSON_Delete(j);
+    return ok;
+}
+
+int FUZZ_ENTRY(const uint8_t *data, size_t size)
+{
+    struct arena *a = arena_new(1 << 24);
+    char *body = malloc(size + 1);
+    if (!a || !body)
+        goto out;
+    memcpy(body, data, size);
+    body[size] = '\0';
+    struct request rq;
+    struct response rs;
+    memset(&rq, 0, sizeof(rq));
+    memset(&rs, 0, sizeof(rs));
+    rq.arena = a;
+    rq.body = size ? body : NULL;
+    rq.body_len = size;
+    cJSON *obj = NULL;
+    wsms_err e = req_json_object(&rq, &rs, &obj);
+    if (e == WSMS_OK && !cJSON_IsObject(obj))
+        abort();
+    if (e != WSMS_OK && (obj || rs.err != e))
+        abort();
+    if (e != WSMS_OK && e != E_INTERNAL_SERVER_ERROR && fz_json_is_object(body, size))
+        abort(); /* a valid JSON object refused */
+    if (e == WSMS_OK) {
+        /* the tree lives in the arena: serializing it must work */
+        char *s = cJSON_PrintUnformatted(obj);
+        if (!s)
+            abort();
+        free(s);
+    }
+out:
+    arena_free(a); /* deletes the parsed tree */
+    free(body);
+    return 0;
+}
