@@ -102,6 +102,9 @@ bi_run() {
     bi_rps=$RPS
     printf '  /integrations/jira/projects / /health  %s   (per-call overhead of the client module)\n' \
         "$(ratio "$bi_rps" "${health:-0}")"
+    printf '  worker time per call beyond /health     %s ms   (workers x (1/rate - 1/health rate))\n' \
+        "$(awk -v r="$bi_rps" -v h="${health:-0}" -v w="${workers:-2}" \
+            'BEGIN { if (r > 0 && h > 0) printf "%.2f", w * (1 / r - 1 / h) * 1000; else print "n/a" }')"
     printf '  upstream pages/s during the run         %.0f   (fake alone: %.0f/s)\n' \
         "$(awk -v r="$bi_rps" 'BEGIN { print r * 3 }')" "$bi_fake_rps"
     bi_cleanup
