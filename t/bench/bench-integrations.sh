@@ -4,8 +4,9 @@
 # upstream pages per call, and prints req/s, p99 and the ratio to /health:
 # the per-call overhead of the client module (auth, three HTTP requests
 # over a kept-alive connection, JSON parsing and mapping) on top of a bare
-# request. The fake is single-process Python; its own rate for one page is
-# printed too, as it may be the ceiling.
+# request. The fake is single-process Python sharing the cores with nginx,
+# the workers and wrk; its own rate for one page is printed too, as it may
+# be the ceiling (the ratio is then a lower bound for wsmsd's share).
 #
 # Uses from bench.sh: $tmp (keys in $tmp/keys, settings in $tmp/bench.env),
 # $top, $workers, $health, run_wrk (sets RPS, P99), ratio. Everything it
