@@ -331,3 +331,35 @@ int tc_children(int pid, int *out, int max)
     fclose(f);
     return n;
 }
+
+int tc_stack_start_sockets(const char *name, const char *extra_env, int nsockets, char *url,
+                           size_t n)
+{
+    char v[16];
+    if (nsockets < 1 || nsockets > 64)
+        return -1;
+    snprintf(v, sizeof(v), "%d", nsockets);
+    /* stack.sh reads STACK_SOCKETS from the environment system() passes on */
+    if (setenv("STACK_SOCKETS", v, 1) != 0)
+        return -1;
+    int rc = tc_stack_start(name, extra_env, 1, url, n);
+    if (unsetenv("STACK_SOCKETS") != 0)
+        rc = -1;
+    return rc;
+}
+
+int tc_stack_pids(const char *name, int *out, int max)
+{
+    char dir[512], path[600];
+    int n = 0, pid;
+    const char *shared = getenv("WSMS_STACK_DIR");
+    tc_stack_dir(name, dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/wsmsd.pid", strcmp(name, "") ? dir : shared ? shared : "");
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (n < max && fscanf(f, "%d", &pid) == 1)
+        out[n++] = pid;
+    fclose(f);
+    return n;
+}

@@ -65,3 +65,12 @@ const char *tc_stack_dir(const char *name, char *buf, size_t n);
 int tc_stack_pid(const char *name);
 /* Children pids of a process (its workers); returns the count. */
 int tc_children(int pid, int *out, int max);
+
+/* Like tc_stack_start, but with STACK_SOCKETS=nsockets: nsockets spawn-fcgi
+ * instances each running `wsmsd --workers 1` on its own loopback port, all
+ * in nginx's upstream (production's one socket per worker). 0 or -1. */
+int tc_stack_start_sockets(const char *name, const char *extra_env, int nsockets, char *url,
+                           size_t n);
+/* Every supervisor pid of a stack of its own (one per line of its
+ * wsmsd.pid; "" names the shared stack); returns the count (0 when none). */
+int tc_stack_pids(const char *name, int *out, int max);

@@ -5,11 +5,19 @@
 #
 #   sh t/lib/stack.sh start DIR     env in: WSMSD (binary), WSMS_WORKERS (4),
 #                                   STACK_PORT (free port), STACK_ENV (extra
-#                                   KEY=VALUE lines file), DB_* settings
+#                                   KEY=VALUE lines file), DB_* settings,
+#                                   STACK_SOCKETS (see below)
 #   sh t/lib/stack.sh stop DIR
 #
 # start writes DIR/wsms.env (the worker configuration), DIR/url, and logs to
 # DIR/wsmsd.log; it prints the URL.
+#
+# STACK_SOCKETS=N (N >= 1) starts N spawn-fcgi instances instead of one, each
+# running `wsmsd --workers 1` on its own loopback port, all listed in nginx's
+# upstream: the production shape (one socket per systemd worker instance), so
+# `fastcgi_next_upstream` can retry an idempotent request on another worker.
+# DIR/wsmsd.pid then holds one supervisor pid per line (in socket order) and
+# DIR/fcgi_ports every port; DIR/fcgi_port is the first one. stop stops all.
 set -eu
 cmd=$1 dir=$2
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,12 +29,15 @@ free_port() {
 stop_stack() {
     [ -f "$dir/nginx.pid" ] && kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true
     if [ -f "$dir/wsmsd.pid" ]; then
-        pid=$(cat "$dir/wsmsd.pid")
-        kill -TERM "$pid" 2>/dev/null || true
-        i=0
-        while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-        kill -KILL "$pid" 2>/dev/null || true
-        rm -f "$dir/wsmsd.pid"
+        # one supervisor pid per line (several with STACK_SOCKETS)
+        pids=$(cat "$dir/wsmsd.pid")
+        for pid in $pids; do kill -TERM "$pid" 2>/dev/null || true; done
+        for pid in $pids; do
+            i=0
+            while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+        rm -f "$dir/wsmsd.pid" "$dir"/wsmsd.pid.*
     fi
     i=0
     while [ -f "$dir/nginx.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -39,6 +50,23 @@ start)
     port=${STACK_PORT:-$(free_port)}
     fport=$(free_port)
     workers=${WSMS_WORKERS:-4}
+    sockets=${STACK_SOCKETS:-0}
+    case $sockets in ''|*[!0-9]*) echo "STACK_SOCKETS must be a number" >&2; exit 2 ;; esac
+    fports=$fport
+    if [ "$sockets" -gt 1 ]; then
+        n=1
+        while [ $n -lt "$sockets" ]; do
+            p=$(free_port)
+            case " $fports " in *" $p "*) continue ;; esac
+            fports="$fports $p"
+            n=$((n + 1))
+        done
+    fi
+    # the upstream's server lines: the template holds `server @FCGI@;`
+    upstream=""
+    for p in $fports; do
+        upstream="${upstream:+$upstream; server }127.0.0.1:$p"
+    done
     {
         echo "LOG_LEVEL=${LOG_LEVEL:-INFO}"
         echo "DB_TYPE=${DB_TYPE:-sqlite}"
@@ -60,7 +88,7 @@ start)
     [ "$(id -u)" = 0 ] && user_line="user root;"
     max_body=$(sed -n 's/^MAX_BODY_BYTES=//p' "$dir/wsms.env" | tail -n 1)
     timeout=$(sed -n 's/^WSMS_REQUEST_TIMEOUT_SECONDS=//p' "$dir/wsms.env" | tail -n 1)
-    sed -e "s#@RUNDIR@#$dir#g" -e "s#@PORT@#$port#g" -e "s#@FCGI@#127.0.0.1:$fport#g" \
+    sed -e "s#@RUNDIR@#$dir#g" -e "s#@PORT@#$port#g" -e "s#@FCGI@#$upstream#g" \
         -e "s#@USER@#$user_line#g" -e "s#@MAX_BODY@#${max_body:-1048576}#g" \
         -e "s#@READ_TIMEOUT@#$(( ${timeout:-30} + 15 ))#g" \
         "$top/nginx/wsms-dev.conf.in" > "$dir/nginx.conf"
@@ -69,6 +97,19 @@ start)
         systemd-socket-activate -l "127.0.0.1:$fport" -E WSMS_ENV_FILE="$dir/wsms.env" \
             "$wsmsd" >> "$dir/wsmsd.log" 2>&1 &
         echo $! > "$dir/wsmsd.pid"
+    elif [ "$sockets" -ge 1 ]; then
+        # one `wsmsd --workers 1` per socket, like one systemd instance each
+        : > "$dir/wsmsd.pid"
+        n=0
+        for p in $fports; do
+            n=$((n + 1))
+            spawn-fcgi -a 127.0.0.1 -p "$p" -P "$dir/wsmsd.pid.$n" -- \
+                "$wsmsd" --workers 1 >> "$dir/wsmsd.log" 2>&1 ||
+                { cat "$dir/wsmsd.log" >&2; stop_stack; exit 1; }
+            # spawn-fcgi writes the pid without a newline
+            echo "$(cat "$dir/wsmsd.pid.$n")" >> "$dir/wsmsd.pid"
+            rm -f "$dir/wsmsd.pid.$n"
+        done
     else
         spawn-fcgi -a 127.0.0.1 -p "$fport" -P "$dir/wsmsd.pid" -- \
             "$wsmsd" --workers "$workers" >> "$dir/wsmsd.log" 2>&1 ||
@@ -91,6 +132,7 @@ start)
     done
     echo "$url" > "$dir/url"
     echo "$fport" > "$dir/fcgi_port"
+    echo "$fports" | tr ' ' '\n' > "$dir/fcgi_ports"
     echo "$url"
     ;;
 stop)
