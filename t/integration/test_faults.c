@@ -29,8 +29,8 @@
 
 /* every own stack this suite may start, stopped again by main() whatever
  * happened to the tests */
-static const char *const stack_names[] = {"kill", "killpost", "pgdown", "stall", "term",
-                                          "recycle"};
+static const char *const stack_names[] = {"kill",  "killpost", "pgdown", "pgidle",
+                                          "stall", "term",     "recycle"};
 
 static long t_ms(void)
 {
@@ -667,6 +667,51 @@ static void pg_teardown(void)
     pg_resume_if_paused();
 }
 
+/* The shared stack of this run uses the same cluster: let each of its
+ * workers find out that its old connection is gone before the next suite
+ * runs (a worker answers 503 the first time it uses a connection that died
+ * with the server; see postgres_restart_while_idle). Not an assertion. */
+static void flush_shared_stack(void)
+{
+    char path[600], url[256] = "", full[300];
+    const char *dir = getenv("WSMS_STACK_DIR");
+    snprintf(path, sizeof(path), "%s/url", dir ? dir : ".");
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    int got = fgets(url, sizeof(url), f) != NULL;
+    fclose(f);
+    if (!got)
+        return;
+    url[strcspn(url, "\n")] = '\0';
+    snprintf(full, sizeof(full), "%s/db/status", url);
+    int in_a_row = 0, failed = 0;
+    for (int i = 0; i < 80 && in_a_row < 16; i++) {
+        char *b = http_get(full, 5000);
+        if (b)
+            in_a_row++;
+        else {
+            in_a_row = 0;
+            failed++;
+        }
+        free(b);
+    }
+    printf("faults: shared stack after the PostgreSQL restart: %d request(s) failed before it "
+           "served normally\n",
+           failed);
+}
+
+static int pg_pause(void)
+{
+    char cmd[1024], marker[512];
+    pg_marker(marker, sizeof(marker));
+    FILE *f = fopen(marker, "w");
+    if (!f || fclose(f) != 0)
+        return -1;
+    snprintf(cmd, sizeof(cmd), "sh t/lib/pg.sh pause %s", getenv("WSMS_PG_DIR"));
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 /* One request during the outage: status and error_code as wanted, within
  * bound_ms. Writes a description of any difference into why. */
 static long outage_req(const struct tc_user *u, const char *path, long want, const char *code,
@@ -696,7 +741,9 @@ START_TEST(postgres_stopped_and_resumed)
                tc_db_type());
         return;
     }
-    char url[256], cmd[1024], marker[512], why[512] = "";
+    /* an earlier test of this case may have died with the server stopped */
+    ck_assert_int_eq(pg_resume_if_paused(), 0);
+    char url[256], why[512] = "";
     struct tc_user u;
     struct wstate before[8], mid[8], after[8];
     start_own("pgdown", "DB_LOGIN_TIMEOUT_SECONDS=1\n", 2, url, sizeof(url));
@@ -709,12 +756,7 @@ START_TEST(postgres_stopped_and_resumed)
     int nb = pool_status(before, 8, 5000);
     ck_assert_int_eq(nb, 2);
 
-    pg_marker(marker, sizeof(marker));
-    FILE *f = fopen(marker, "w");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(fclose(f), 0);
-    snprintf(cmd, sizeof(cmd), "sh t/lib/pg.sh pause %s", getenv("WSMS_PG_DIR"));
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(pg_pause(), 0);
 
     /* every worker answers database requests during the outage (so each has
      * lost its connection), quickly and with 503 */
@@ -747,11 +789,8 @@ START_TEST(postgres_stopped_and_resumed)
         outage_req(NULL, "/health", 200, NULL, 2000, why, sizeof(why));
     int nm = pool_status(mid, 8, 5000);
 
-    snprintf(cmd, sizeof(cmd), "sh t/lib/pg.sh resume %s %s", getenv("WSMS_PG_DIR"),
-             getenv("WSMS_PG_PORT"));
-    int resumed = system(cmd);
-    if (resumed == 0)
-        unlink(marker);
+    int resumed = pg_resume_if_paused();
+    flush_shared_stack();
     ck_assert_msg(resumed == 0, "PostgreSQL did not start again");
     ck_assert_msg(!why[0], "during the outage: %s", why);
     ck_assert_msg(all_saw, "not every worker got a database request during the outage");
@@ -776,6 +815,65 @@ START_TEST(postgres_stopped_and_resumed)
     }
     tc_user_free(&u);
     tc_stack_stop("pgdown");
+}
+END_TEST
+
+/* PostgreSQL restarted while the workers were idle: their connections died
+ * with the server, but the database is up again, so no request may fail. */
+START_TEST(postgres_restart_while_idle)
+{
+    if (!is_pg()) {
+        printf("faults: postgres_restart_while_idle skipped on %s (PostgreSQL only)\n",
+               tc_db_type());
+        return;
+    }
+    /* an earlier test of this case may have died with the server stopped */
+    ck_assert_int_eq(pg_resume_if_paused(), 0);
+    char url[256], why[512] = "";
+    struct tc_user u;
+    struct wstate before[8], after[8];
+    start_own("pgidle", "DB_LOGIN_TIMEOUT_SECONDS=1\n", 2, url, sizeof(url));
+    new_user(&u, "pgidle");
+    for (int i = 0; i < 6; i++) {
+        outage_req(NULL, "/db/status", 200, NULL, 5000, why, sizeof(why));
+        outage_req(&u, "/workspaces", 200, NULL, 5000, why, sizeof(why));
+    }
+    ck_assert_msg(!why[0], "before the restart: %s", why);
+    int nb = pool_status(before, 8, 5000);
+    ck_assert_int_eq(nb, 2);
+    ck_assert_int_eq(pg_pause(), 0);
+    ck_assert_int_eq(pg_resume_if_paused(), 0);
+    long failed = 0;
+    for (int i = 0; i < 8; i++) {
+        char one[512] = "";
+        outage_req(NULL, "/db/status", 200, NULL, 5000, one, sizeof(one));
+        if (one[0]) {
+            failed++;
+            if (!why[0])
+                snprintf(why, sizeof(why), "%s", one);
+        }
+        one[0] = '\0';
+        outage_req(&u, "/workspaces", 200, NULL, 5000, one, sizeof(one));
+        if (one[0]) {
+            failed++;
+            if (!why[0])
+                snprintf(why, sizeof(why), "%s", one);
+        }
+    }
+    int na = pool_status(after, 8, 5000);
+    printf("faults: PostgreSQL restarted under idle workers: %ld of 16 requests failed after it "
+           "was back\n",
+           failed);
+    flush_shared_stack();
+    tc_user_free(&u);
+    tc_stack_stop("pgidle");
+    ck_assert_msg(!why[0], "%ld of 16 requests failed after PostgreSQL was back; first: %s",
+                  failed, why);
+    ck_assert_int_eq(na, nb);
+    for (int i = 0; i < nb; i++) {
+        const struct wstate *a = find_pid(after, na, before[i].pid);
+        ck_assert_msg(a && a->starts == before[i].starts, "worker %d restarted", before[i].pid);
+    }
 }
 END_TEST
 
@@ -1052,6 +1150,7 @@ static Suite *suite(void)
     /* unchecked: runs in the runner even when the test died */
     tcase_add_unchecked_fixture(pg, NULL, pg_teardown);
     tcase_add_test(pg, postgres_stopped_and_resumed);
+    tcase_add_test(pg, postgres_restart_while_idle);
     suite_add_tcase(s, pg);
 
     TCase *up = tcase_create("upstream");
