@@ -492,9 +492,12 @@ static void race(const struct tc_user *u1, const char *m1, const char *p1, const
     }
 }
 
+/* Without the workspace lock these races leave no OWNER on PostgreSQL in
+ * most runs; each kind runs twice. */
 START_TEST(last_owner_concurrent)
 {
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < 6; round++) {
+        int kind = round % 3;
         struct tc_user o1, o2;
         char ws[64], id1[64], id2[64], p1[256], p2[256];
         long st[2];
@@ -504,30 +507,31 @@ START_TEST(last_owner_concurrent)
         snprintf(id1, sizeof(id1), "%s", jstr(find_member(&o1, ws, o1.email, &h), "id"));
         cJSON_Delete(h);
         member_user(&o2, &o1, ws, "OWNER", id2);
-        if (round < 2) {
-            /* each owner demotes (round 0) or removes (round 1) themselves */
-            const char *method = round == 0 ? "PATCH" : "DELETE";
-            const char *body = round == 0 ? "{\"role\":\"ADMIN\"}" : NULL;
+        if (kind < 2) {
+            /* each owner demotes (kind 0) or removes (kind 1) themselves */
+            const char *method = kind == 0 ? "PATCH" : "DELETE";
+            const char *body = kind == 0 ? "{\"role\":\"ADMIN\"}" : NULL;
             mpath(p1, sizeof(p1), ws, id1, "");
             mpath(p2, sizeof(p2), ws, id2, "");
             race(&o1, method, p1, body, &o2, method, p2, body, st);
             ck_assert_msg((st[0] == 200 && st[1] == 409) || (st[0] == 409 && st[1] == 200),
                           "round %d: %ld and %ld", round, st[0], st[1]);
         } else {
-            /* each owner demotes the other */
+            /* each owner demotes the other: the loser is no OWNER any more
+             * (403) or would leave none (409) */
             mpath(p1, sizeof(p1), ws, id2, "");
             mpath(p2, sizeof(p2), ws, id1, "");
             race(&o1, "PATCH", p1, "{\"role\":\"MEMBER\"}", &o2, "PATCH", p2,
                  "{\"role\":\"MEMBER\"}", st);
             int ok = 0;
-            for (int i = 0; i < 2; i++)
+            for (int i = 0; i < 2; i++) {
                 ok += st[i] == 200;
-            ck_assert_msg(ok == 1, "round %d: %ld and %ld", round, st[0], st[1]);
-            for (int i = 0; i < 2; i++)
                 ck_assert_msg(st[i] == 200 || st[i] == 409 || st[i] == 403, "%ld", st[i]);
+            }
+            ck_assert_msg(ok == 1, "round %d: %ld and %ld", round, st[0], st[1]);
         }
         /* whoever is still a member counts the owners */
-        const struct tc_user *left = round == 1 && st[0] == 200 ? &o2 : &o1;
+        const struct tc_user *left = kind == 1 && st[0] == 200 ? &o2 : &o1;
         ck_assert_int_eq(owner_count(left, ws), 1);
         tc_user_free(&o1);
         tc_user_free(&o2);
