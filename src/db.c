@@ -63,7 +63,9 @@ static enum db_errclass diag(SQLSMALLINT type, SQLHANDLE h, const char *what)
             dialect_classify(db_type(), (const char *)state, (long)native, (const char *)msg);
         if (i == 1 || c == DBE_CONNECTION)
             cls = c;
-        log_error(LG, "%s failed: SQLSTATE %s native %ld: %s", what, state, (long)native, msg);
+        /* a constraint conflict is an expected answer (409), not a fault */
+        log_msg(c == DBE_CONFLICT ? LOG_INFO : LOG_ERROR, LG,
+                "%s failed: SQLSTATE %s native %ld: %s", what, state, (long)native, msg);
     }
     metrics_db_error(cls);
     return cls;
@@ -401,7 +403,9 @@ static void after_error(wsms_err e)
     }
 }
 
-static wsms_err execute(SQLHSTMT *out, const char *sql, const char *types, va_list ap)
+static long tx_statements; /* statements run in the open transaction */
+
+static wsms_err execute_once(SQLHSTMT *out, const char *sql, const char *types, va_list ap)
 {
     wsms_err e = db_connect();
     struct params p;
@@ -415,6 +419,8 @@ static wsms_err execute(SQLHSTMT *out, const char *sql, const char *types, va_li
     if (e != WSMS_OK)
         goto out;
     stmt_count++;
+    if (in_tx)
+        tx_statements++;
     SQLRETURN r = SQLExecute(h);
     if (r == SQL_NO_DATA) {
         e = WSMS_OK;
@@ -431,6 +437,30 @@ out:
         SQLFreeStmt(h, SQL_RESET_PARAMS);
     params_free(&p);
     after_error(e);
+    return e;
+}
+
+/* A connection that died while the worker was idle (database restarted)
+ * fails only at its next statement. When that statement is the first thing
+ * of a transaction, or runs outside one, nothing has happened yet: reconnect
+ * and run it once more instead of failing the request. */
+static wsms_err execute(SQLHSTMT *out, const char *sql, const char *types, va_list ap)
+{
+    bool reused = connected;
+    bool was_tx = in_tx;
+    bool retryable = reused && (!in_tx || tx_statements == 0);
+    va_list again;
+    va_copy(again, ap);
+    wsms_err e = execute_once(out, sql, types, ap);
+    if (e == E_DATABASE_CONNECTION_ERROR && retryable) {
+        log_warn(LG, "retrying once on a new connection");
+        e = db_connect();
+        if (e == WSMS_OK && was_tx)
+            e = db_begin();
+        if (e == WSMS_OK)
+            e = execute_once(out, sql, types, again);
+    }
+    va_end(again);
     return e;
 }
 
@@ -657,8 +687,10 @@ wsms_err db_begin(void)
         e = class_err(diag(SQL_HANDLE_DBC, hdbc, "begin"));
         after_error(e);
     }
-    if (e == WSMS_OK)
+    if (e == WSMS_OK) {
         in_tx = true;
+        tx_statements = 0;
+    }
     return e;
 }
 
