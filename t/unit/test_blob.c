@@ -5,6 +5,7 @@
  * (403) and a stopped service. Azurite missing is a failure, not a skip. */
 #include "blob.h"
 #include "config.h"
+#include "harness.h"
 #include "err.h"
 #include "httpc.h"
 #include "util.h"
@@ -19,87 +20,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* ---- harness: repo root, the fake, config ---- */
+/* ---- harness: repo th_root, the fake, config ---- */
 
-static char root[PATH_MAX];
-
-static int find_root(void)
-{
-    const char *env = getenv("WSMS_ROOT");
-    char buf[PATH_MAX];
-    if (env && *env) {
-        snprintf(root, sizeof(root), "%s", env);
-        return 0;
-    }
-    if (access("t/fake/upstream.py", R_OK) == 0 && getcwd(root, sizeof(root)))
-        return 0;
-    /* build/<variant>/t/<binary> -> four levels up */
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    for (int i = 0; i < 4; i++) {
-        char *s = strrchr(buf, '/');
-        if (!s)
-            return -1;
-        *s = '\0';
-    }
-    snprintf(root, sizeof(root), "%s", buf);
-    char probe[PATH_MAX + 32];
-    if (snprintf(probe, sizeof(probe), "%s/t/fake/upstream.py", root) >= (int)sizeof(probe))
-        return -1;
-    return access(probe, R_OK) == 0 ? 0 : -1;
-}
-
-static int run_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int run_sh(const char *fmt, ...)
-{
-    char cmd[2 * PATH_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(cmd))
-        return -1;
-    fflush(NULL);
-    int st = system(cmd);
-    return st == -1 ? -1 : WEXITSTATUS(st);
-}
-
-static int read_int_file(const char *dir, const char *name)
-{
-    char p[PATH_MAX + 32];
-    snprintf(p, sizeof(p), "%s/%s", dir, name);
-    FILE *f = fopen(p, "r");
-    int v = -1;
-    if (!f)
-        return -1;
-    if (fscanf(f, "%d", &v) != 1)
-        v = -1;
-    fclose(f);
-    return v;
-}
 
 /* Environment for one test: integration settings cleared, then the pairs. */
-static void config_with(const char *const *kv)
-{
-    static const char *vars[] = {"JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN",
-                                 "ADO_ORG_URL", "ADO_PAT_TOKEN", "SNOW_BASE_URL",
-                                 "SNOW_API_TOKEN", "GRAPH_BASE_URL", "SHAREPOINT_ACCESS_TOKEN",
-                                 "INTEGRATION_TIMEOUT_SECONDS", "OUTBOUND_PROXY",
-                                 "AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_CONTAINER_NAME",
-                                 "http_proxy", "HTTP_PROXY",
-                                 "https_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy",
-                                 "NO_PROXY", "no_proxy"};
-    char err[256];
-    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
-        unsetenv(vars[i]);
-    for (size_t i = 0; kv && kv[i]; i += 2)
-        ck_assert_int_eq(setenv(kv[i], kv[i + 1], 1), 0);
-    ck_assert_msg(config_load(CONFIG_MIGRATE, "/nonexistent", err, sizeof err) == 0, "%s", err);
-}
-
 static void teardown(void)
 {
     httpc_cleanup();
@@ -126,7 +50,7 @@ static void use_azurite(const char *key)
              key, az_port);
     const char *kv[] = {"AZURE_STORAGE_CONNECTION_STRING", cs, "AZURE_STORAGE_CONTAINER_NAME",
                         CONTAINER, NULL};
-    config_with(kv);
+    th_config_with(kv);
 }
 
 /* ---- signer ---- */
@@ -330,7 +254,7 @@ START_TEST(test_not_configured)
 {
     char why[128];
     cJSON *names = (cJSON *)1;
-    config_with(NULL);
+    th_config_with(NULL);
     ck_assert_int_eq(blob_create_workspace_folders("123e4567-e89b-12d3-a456-426614174000", why,
                                                    sizeof why),
                      1);
@@ -344,7 +268,7 @@ START_TEST(test_bad_arguments)
     char why[128];
     const char *kv[] = {"AZURE_STORAGE_CONNECTION_STRING", "UseDevelopmentStorage=true",
                         "AZURE_STORAGE_CONTAINER_NAME", "Bad_Name", NULL};
-    config_with(kv);
+    th_config_with(kv);
     ck_assert_int_eq(blob_create_workspace_folders("../../etc", why, sizeof why), -1);
     ck_assert_msg(strstr(why, "GUID") != NULL, "%s", why);
     ck_assert_int_eq(blob_create_workspace_folders(NULL, why, sizeof why), -1);
@@ -409,7 +333,7 @@ START_TEST(test_dev_storage_shortcut)
              "UseDevelopmentStorage=true;BlobEndpoint=http://127.0.0.1:%d/devstoreaccount1", az_port);
     const char *kv[] = {"AZURE_STORAGE_CONNECTION_STRING", cs, "AZURE_STORAGE_CONTAINER_NAME",
                         "wsms-dev", NULL};
-    config_with(kv);
+    th_config_with(kv);
     ck_assert_msg(blob_create_workspace_folders("123e4567-e89b-42d3-a456-426614174003", why,
                                                 sizeof why) == 0,
                   "%s", why);
@@ -473,7 +397,7 @@ START_TEST(test_azurite_stopped)
 {
     char why[256];
     use_azurite(DEV_KEY);
-    ck_assert_int_eq(run_sh("sh '%s/t/lib/azurite.sh' stop '%s'", root, az_dir), 0);
+    ck_assert_int_eq(th_run_sh("sh '%s/t/lib/azurite.sh' stop '%s'", th_root, az_dir), 0);
     ck_assert_int_eq(blob_create_workspace_folders("123e4567-e89b-42d3-a456-426614174005", why,
                                                    sizeof why),
                      -1);
@@ -507,7 +431,7 @@ static Suite *suite(void)
 
 int main(void)
 {
-    if (find_root() != 0) {
+    if (th_find_root() != 0) {
         fprintf(stderr, "test_blob: cannot find the source tree (set WSMS_ROOT)\n");
         return 1;
     }
@@ -516,8 +440,8 @@ int main(void)
         perror("test_blob: mkdtemp");
         return 1;
     }
-    if (run_sh("sh '%s/t/lib/azurite.sh' start '%s' >/dev/null", root, az_dir) == 0)
-        az_port = read_int_file(az_dir, "azurite.port");
+    if (th_run_sh("sh '%s/t/lib/azurite.sh' start '%s' >/dev/null", th_root, az_dir) == 0)
+        az_port = th_read_int_file(az_dir, "azurite.port");
     if (az_port <= 0) {
         snprintf(az_err, sizeof az_err,
                  "t/lib/azurite.sh start failed (needs node and npm, or a cached install)");
@@ -527,7 +451,7 @@ int main(void)
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    run_sh("sh '%s/t/lib/azurite.sh' stop '%s'", root, az_dir);
-    run_sh("rm -rf '%s'", az_dir);
+    th_run_sh("sh '%s/t/lib/azurite.sh' stop '%s'", th_root, az_dir);
+    th_run_sh("rm -rf '%s'", az_dir);
     return failed || az_port <= 0 ? 1 : 0;
 }

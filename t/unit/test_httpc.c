@@ -4,6 +4,7 @@
  * verification, proxy from OUTBOUND_PROXY only, request bodies, connection
  * reuse and url_same_origin. */
 #include "config.h"
+#include "harness.h"
 #include "err.h"
 #include "httpc.h"
 #include "util.h"
@@ -22,151 +23,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* ---- harness: repo root, the fake, config ---- */
+/* ---- harness: repo th_root, the fake, config ---- */
 
-static char root[PATH_MAX];
 static char fake_dir[PATH_MAX];
 static char fake_url[128];
 
-static int find_root(void)
-{
-    const char *env = getenv("WSMS_ROOT");
-    char buf[PATH_MAX];
-    if (env && *env) {
-        snprintf(root, sizeof(root), "%s", env);
-        return 0;
-    }
-    if (access("t/fake/upstream.py", R_OK) == 0 && getcwd(root, sizeof(root)))
-        return 0;
-    /* build/<variant>/t/<binary> -> four levels up */
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    for (int i = 0; i < 4; i++) {
-        char *s = strrchr(buf, '/');
-        if (!s)
-            return -1;
-        *s = '\0';
-    }
-    snprintf(root, sizeof(root), "%s", buf);
-    char probe[PATH_MAX + 32];
-    if (snprintf(probe, sizeof(probe), "%s/t/fake/upstream.py", root) >= (int)sizeof(probe))
-        return -1;
-    return access(probe, R_OK) == 0 ? 0 : -1;
-}
-
-static int run_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int run_sh(const char *fmt, ...)
-{
-    char cmd[2 * PATH_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(cmd))
-        return -1;
-    fflush(NULL);
-    int st = system(cmd);
-    return st == -1 ? -1 : WEXITSTATUS(st);
-}
-
-static int read_int_file(const char *dir, const char *name)
-{
-    char p[PATH_MAX + 32];
-    snprintf(p, sizeof(p), "%s/%s", dir, name);
-    FILE *f = fopen(p, "r");
-    int v = -1;
-    if (!f)
-        return -1;
-    if (fscanf(f, "%d", &v) != 1)
-        v = -1;
-    fclose(f);
-    return v;
-}
-
-static int fake_start(char *dir, size_t dirlen, char *url, size_t urllen, const char *env)
-{
-    snprintf(dir, dirlen, "/tmp/wsms-fake-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    if (run_sh("%s sh '%s/t/lib/fake.sh' start '%s' >/dev/null", env ? env : "", root, dir) != 0)
-        return -1;
-    int port = read_int_file(dir, "fake.port");
-    if (port <= 0)
-        return -1;
-    snprintf(url, urllen, "http://127.0.0.1:%d", port);
-    return 0;
-}
-
-static void fake_stop(const char *dir)
-{
-    if (dir[0]) {
-        run_sh("sh '%s/t/lib/fake.sh' stop '%s'", root, dir);
-        run_sh("rm -rf '%s'", dir);
-    }
-}
-
 /* Environment for one test: integration settings cleared, then the pairs. */
-static void config_with(const char *const *kv)
-{
-    static const char *vars[] = {"JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN",
-                                 "ADO_ORG_URL", "ADO_PAT_TOKEN", "SNOW_BASE_URL",
-                                 "SNOW_API_TOKEN", "GRAPH_BASE_URL", "SHAREPOINT_ACCESS_TOKEN",
-                                 "INTEGRATION_TIMEOUT_SECONDS", "OUTBOUND_PROXY",
-                                 "AZURE_STORAGE_CONNECTION_STRING", "http_proxy", "HTTP_PROXY",
-                                 "https_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy",
-                                 "NO_PROXY", "no_proxy"};
-    char err[256];
-    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
-        unsetenv(vars[i]);
-    for (size_t i = 0; kv && kv[i]; i += 2)
-        ck_assert_int_eq(setenv(kv[i], kv[i + 1], 1), 0);
-    ck_assert_msg(config_load(CONFIG_MIGRATE, "/nonexistent", err, sizeof err) == 0, "%s", err);
-}
-
 static void teardown(void)
 {
     httpc_cleanup();
     config_free();
 }
 
-static void fake_reset(void)
-{
-    struct httpc_resp r;
-    char url[256], why[256];
-    snprintf(url, sizeof(url), "%s/__reset", fake_url);
-    ck_assert_int_eq(httpc_request("POST", url, NULL, NULL, 0, &r, why, sizeof why), WSMS_OK);
-    ck_assert_int_eq(r.status, 200);
-    httpc_resp_free(&r);
-}
-
 /* The fake's request records (caller deletes). */
-static cJSON *fake_requests(void)
-{
-    struct httpc_resp r;
-    char url[256], why[256];
-    snprintf(url, sizeof(url), "%s/__requests", fake_url);
-    ck_assert_int_eq(httpc_request("GET", url, NULL, NULL, 0, &r, why, sizeof why), WSMS_OK);
-    cJSON *j = cJSON_ParseWithLength(r.body, r.len);
-    httpc_resp_free(&r);
-    ck_assert(cJSON_IsArray(j));
-    return j;
-}
-
-static int count_listener(const cJSON *reqs, const char *listener)
-{
-    int n = 0;
-    const cJSON *r;
-    cJSON_ArrayForEach(r, reqs) {
-        const cJSON *l = cJSON_GetObjectItemCaseSensitive(r, "listener");
-        if (cJSON_IsString(l) && strcmp(l->valuestring, listener) == 0)
-            n++;
-    }
-    return n;
-}
-
 static wsms_err get(const char *path, const char *const *headers, struct httpc_resp *r,
                     char *why, size_t whylen)
 {
@@ -187,25 +56,13 @@ static void assert_good_request_works(void)
 }
 
 /* A loopback port nothing listens on. */
-static int closed_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof(a);
-    ck_assert_int_ge(s, 0);
-    ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(getsockname(s, (struct sockaddr *)&a, &al), 0);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
 /* ---- tests ---- */
 
 START_TEST(test_get_ok_and_headers)
 {
     struct httpc_resp r;
     char why[256];
-    config_with(NULL);
+    th_config_with(NULL);
     ck_assert_int_eq(get("/s/ok/org/_apis/projects?api-version=7.0", NULL, &r, why, sizeof why),
                      WSMS_OK);
     ck_assert_int_eq(r.status, 200);
@@ -223,7 +80,7 @@ START_TEST(test_status_is_not_an_error)
 {
     static const char *const codes[] = {"401", "403", "404", "429", "500"};
     char why[256], path[128];
-    config_with(NULL);
+    th_config_with(NULL);
     for (size_t i = 0; i < 5; i++) {
         struct httpc_resp r;
         snprintf(path, sizeof(path), "/s/%s/jira/rest/api/3/project/search", codes[i]);
@@ -239,17 +96,17 @@ START_TEST(test_redirect_not_followed)
     struct httpc_resp r;
     char why[256];
     const char *hdrs[] = {"Authorization: Bearer redirect-secret", NULL};
-    config_with(NULL);
-    fake_reset();
+    th_config_with(NULL);
+    th_fake_reset(fake_url);
     ck_assert_int_eq(get("/s/redirect/graph/v1.0/sites?search=*", hdrs, &r, why, sizeof why),
                      WSMS_OK);
     ck_assert_int_eq(r.status, 302);
     ck_assert_ptr_nonnull(r.location);
     ck_assert_msg(strncmp(r.location, "http://127.0.0.2:", 17) == 0, "%s", r.location);
     httpc_resp_free(&r);
-    cJSON *reqs = fake_requests();
-    ck_assert_int_eq(count_listener(reqs, "main"), 1);
-    ck_assert_int_eq(count_listener(reqs, "other"), 0);
+    cJSON *reqs = th_fake_requests(fake_url);
+    ck_assert_int_eq(th_count_listener(reqs, "main"), 1);
+    ck_assert_int_eq(th_count_listener(reqs, "other"), 0);
     cJSON_Delete(reqs);
 }
 END_TEST
@@ -258,7 +115,7 @@ START_TEST(test_body_cap_content_length)
 {
     struct httpc_resp r;
     char why[256];
-    config_with(NULL);
+    th_config_with(NULL);
     ck_assert_int_eq(get("/s/big/snow/api/sn_ppm/workspace/space", NULL, &r, why, sizeof why),
                      E_EXTERNAL_SERVICE_ERROR);
     ck_assert_msg(strstr(why, "larger than") != NULL, "%s", why);
@@ -271,7 +128,7 @@ START_TEST(test_body_cap_chunked)
 {
     struct httpc_resp r;
     char why[256];
-    config_with(NULL);
+    th_config_with(NULL);
     ck_assert_int_eq(
         get("/s/bigchunked/snow/api/sn_ppm/workspace/space", NULL, &r, why, sizeof why),
         E_EXTERNAL_SERVICE_ERROR);
@@ -286,7 +143,7 @@ START_TEST(test_whole_request_timeout)
     struct httpc_resp r;
     char why[256];
     const char *env[] = {"INTEGRATION_TIMEOUT_SECONDS", "1", NULL};
-    config_with(env);
+    th_config_with(env);
     int64_t t0 = mono_ms();
     ck_assert_int_eq(get("/s/stall/snow/api/sn_ppm/workspace/space", NULL, &r, why, sizeof why),
                      E_REQUEST_TIMEOUT);
@@ -300,7 +157,7 @@ START_TEST(test_deadline)
 {
     struct httpc_resp r;
     char why[256], url[256];
-    config_with(NULL);
+    th_config_with(NULL);
     snprintf(url, sizeof(url), "%s/s/stall/snow/api/sn_ppm/workspace/space", fake_url);
     int64_t t0 = mono_ms();
     ck_assert_int_eq(httpc_request_until("GET", url, NULL, NULL, 0, t0 + 400, &r, why, sizeof why),
@@ -308,12 +165,12 @@ START_TEST(test_deadline)
     int64_t took = mono_ms() - t0;
     ck_assert_msg(took >= 350 && took < 1500, "took %lld ms", (long long)took);
     /* a deadline already passed: no I/O at all */
-    fake_reset();
+    th_fake_reset(fake_url);
     snprintf(url, sizeof(url), "%s/s/ok/snow/api/sn_ppm/workspace/space", fake_url);
     ck_assert_int_eq(
         httpc_request_until("GET", url, NULL, NULL, 0, mono_ms() - 1, &r, why, sizeof why),
         E_REQUEST_TIMEOUT);
-    cJSON *reqs = fake_requests();
+    cJSON *reqs = th_fake_requests(fake_url);
     ck_assert_int_eq(cJSON_GetArraySize(reqs), 0);
     cJSON_Delete(reqs);
     ck_assert(httpc_deadline() > mono_ms() + 9000); /* default 10 s */
@@ -324,7 +181,7 @@ START_TEST(test_cutoff_mid_body)
 {
     struct httpc_resp r;
     char why[256];
-    config_with(NULL);
+    th_config_with(NULL);
     ck_assert_int_eq(get("/s/cutoff/snow/api/sn_ppm/workspace/space", NULL, &r, why, sizeof why),
                      E_EXTERNAL_SERVICE_ERROR);
     ck_assert_ptr_null(r.body);
@@ -336,8 +193,8 @@ START_TEST(test_connection_refused)
 {
     struct httpc_resp r;
     char why[256], url[128];
-    config_with(NULL);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", closed_port());
+    th_config_with(NULL);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/x", th_closed_port());
     ck_assert_int_eq(httpc_request("GET", url, NULL, NULL, 0, &r, why, sizeof why),
                      E_NETWORK_ERROR);
     ck_assert_str_eq(why, "connection refused");
@@ -349,7 +206,7 @@ START_TEST(test_unresolvable_host)
 {
     struct httpc_resp r;
     char why[256];
-    config_with(NULL);
+    th_config_with(NULL);
     ck_assert_int_eq(httpc_request("GET", "http://wsms-no-such-host.invalid/", NULL, NULL, 0, &r,
                                    why, sizeof why),
                      E_NETWORK_ERROR);
@@ -361,7 +218,7 @@ START_TEST(test_only_http_and_https)
 {
     struct httpc_resp r;
     char why[256];
-    config_with(NULL);
+    th_config_with(NULL);
     ck_assert_int_eq(httpc_request("GET", "file:///etc/hostname", NULL, NULL, 0, &r, why,
                                    sizeof why),
                      E_EXTERNAL_SERVICE_ERROR);
@@ -378,10 +235,10 @@ START_TEST(test_tls_verification_on)
 {
     char dir[PATH_MAX], url[128], env[3 * PATH_MAX], why[256];
     struct httpc_resp r;
-    config_with(NULL);
+    th_config_with(NULL);
     char certdir[] = "/tmp/wsms-cert-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(certdir));
-    ck_assert_int_eq(run_sh("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
+    ck_assert_int_eq(th_run_sh("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
                             "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
                             "-keyout '%s/key.pem' -out '%s/cert.pem' >/dev/null 2>&1",
                             certdir, certdir),
@@ -389,13 +246,13 @@ START_TEST(test_tls_verification_on)
     snprintf(env, sizeof(env), "FAKE_TLS_CERT='%s/cert.pem' FAKE_TLS_KEY='%s/key.pem'", certdir,
              certdir);
     dir[0] = '\0';
-    ck_assert_int_eq(fake_start(dir, sizeof dir, url, sizeof url, env), 0);
-    int tls_port = read_int_file(dir, "fake.tls_port");
+    ck_assert_int_eq(th_fake_start(dir, sizeof dir, url, sizeof url, env), 0);
+    int tls_port = th_read_int_file(dir, "fake.tls_port");
     ck_assert_int_gt(tls_port, 0);
     snprintf(url, sizeof(url), "https://127.0.0.1:%d/__health", tls_port);
     wsms_err e = httpc_request("GET", url, NULL, NULL, 0, &r, why, sizeof why);
-    fake_stop(dir);
-    run_sh("rm -rf '%s'", certdir);
+    th_fake_stop(dir);
+    th_run_sh("rm -rf '%s'", certdir);
     ck_assert_int_eq(e, E_EXTERNAL_SERVICE_ERROR);
     ck_assert_msg(strstr(why, "certificate") || strstr(why, "SSL"), "%s", why);
 }
@@ -406,7 +263,7 @@ START_TEST(test_outbound_proxy)
     struct httpc_resp r;
     char why[256];
     const char *env[] = {"OUTBOUND_PROXY", fake_url, NULL};
-    config_with(env);
+    th_config_with(env);
     setenv("no_proxy", "*", 1); /* the environment cannot bypass OUTBOUND_PROXY */
     setenv("NO_PROXY", "*", 1);
     ck_assert_int_eq(httpc_request("GET", "http://upstream.invalid/__echo", NULL, NULL, 0, &r,
@@ -424,8 +281,8 @@ START_TEST(test_env_proxy_ignored)
 {
     struct httpc_resp r;
     char why[256], dead[64];
-    snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", closed_port());
-    config_with(NULL);
+    snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", th_closed_port());
+    th_config_with(NULL);
     setenv("http_proxy", dead, 1);
     setenv("HTTP_PROXY", dead, 1);
     setenv("ALL_PROXY", dead, 1);
@@ -444,7 +301,7 @@ START_TEST(test_put_body)
     struct httpc_resp r;
     char why[256], url[256];
     const char *hdrs[] = {"X-Test: yes", NULL};
-    config_with(NULL);
+    th_config_with(NULL);
     snprintf(url, sizeof(url), "%s/__echo", fake_url);
     ck_assert_int_eq(httpc_request("PUT", url, hdrs, "hello", 5, &r, why, sizeof why), WSMS_OK);
     cJSON *j = cJSON_ParseWithLength(r.body, r.len);
@@ -483,7 +340,7 @@ START_TEST(test_header_injection_rejected)
     struct httpc_resp r;
     char why[256];
     const char *hdrs[] = {"X-A: a\r\nX-B: b", NULL};
-    config_with(NULL);
+    th_config_with(NULL);
     ck_assert_int_eq(get("/__echo", hdrs, &r, why, sizeof why), E_INTERNAL_SERVER_ERROR);
     ck_assert_ptr_null(r.body);
 }
@@ -493,14 +350,14 @@ START_TEST(test_connection_reused)
 {
     struct httpc_resp r;
     char why[256];
-    config_with(NULL);
-    fake_reset();
+    th_config_with(NULL);
+    th_fake_reset(fake_url);
     for (int i = 0; i < 3; i++) {
         ck_assert_int_eq(get("/s/ok/snow/api/sn_ppm/workspace/space", NULL, &r, why, sizeof why),
                          WSMS_OK);
         httpc_resp_free(&r);
     }
-    cJSON *reqs = fake_requests();
+    cJSON *reqs = th_fake_requests(fake_url);
     ck_assert_int_eq(cJSON_GetArraySize(reqs), 3);
     int p0 = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(reqs, 0), "peer_port")->valueint;
     for (int i = 1; i < 3; i++)
@@ -579,19 +436,19 @@ static Suite *suite(void)
 
 int main(void)
 {
-    if (find_root() != 0) {
+    if (th_find_root() != 0) {
         fprintf(stderr, "test_httpc: cannot find the source tree (set WSMS_ROOT)\n");
         return 1;
     }
-    if (fake_start(fake_dir, sizeof fake_dir, fake_url, sizeof fake_url, NULL) != 0) {
+    if (th_fake_start(fake_dir, sizeof fake_dir, fake_url, sizeof fake_url, NULL) != 0) {
         fprintf(stderr, "test_httpc: cannot start t/fake/upstream.py (python3 needed)\n");
-        fake_stop(fake_dir);
+        th_fake_stop(fake_dir);
         return 1;
     }
     SRunner *sr = srunner_create(suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    fake_stop(fake_dir);
+    th_fake_stop(fake_dir);
     return failed ? 1 : 0;
 }

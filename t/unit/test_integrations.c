@@ -6,6 +6,7 @@
  * host (which must never see a request), the page cap, and that no
  * credential reaches the log or the reason string. */
 #include "config.h"
+#include "harness.h"
 #include "err.h"
 #include "httpc.h"
 #include "integrations.h"
@@ -25,164 +26,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* ---- harness: repo root, the fake, config ---- */
+/* ---- harness: repo th_root, the fake, config ---- */
 
-static char root[PATH_MAX];
 static char fake_dir[PATH_MAX];
 static char fake_url[128];
 
-static int find_root(void)
-{
-    const char *env = getenv("WSMS_ROOT");
-    char buf[PATH_MAX];
-    if (env && *env) {
-        snprintf(root, sizeof(root), "%s", env);
-        return 0;
-    }
-    if (access("t/fake/upstream.py", R_OK) == 0 && getcwd(root, sizeof(root)))
-        return 0;
-    /* build/<variant>/t/<binary> -> four levels up */
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    for (int i = 0; i < 4; i++) {
-        char *s = strrchr(buf, '/');
-        if (!s)
-            return -1;
-        *s = '\0';
-    }
-    snprintf(root, sizeof(root), "%s", buf);
-    char probe[PATH_MAX + 32];
-    if (snprintf(probe, sizeof(probe), "%s/t/fake/upstream.py", root) >= (int)sizeof(probe))
-        return -1;
-    return access(probe, R_OK) == 0 ? 0 : -1;
-}
-
-static int run_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int run_sh(const char *fmt, ...)
-{
-    char cmd[2 * PATH_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(cmd))
-        return -1;
-    fflush(NULL);
-    int st = system(cmd);
-    return st == -1 ? -1 : WEXITSTATUS(st);
-}
-
-static int read_int_file(const char *dir, const char *name)
-{
-    char p[PATH_MAX + 32];
-    snprintf(p, sizeof(p), "%s/%s", dir, name);
-    FILE *f = fopen(p, "r");
-    int v = -1;
-    if (!f)
-        return -1;
-    if (fscanf(f, "%d", &v) != 1)
-        v = -1;
-    fclose(f);
-    return v;
-}
-
-static int fake_start(char *dir, size_t dirlen, char *url, size_t urllen, const char *env)
-{
-    snprintf(dir, dirlen, "/tmp/wsms-fake-XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
-    if (run_sh("%s sh '%s/t/lib/fake.sh' start '%s' >/dev/null", env ? env : "", root, dir) != 0)
-        return -1;
-    int port = read_int_file(dir, "fake.port");
-    if (port <= 0)
-        return -1;
-    snprintf(url, urllen, "http://127.0.0.1:%d", port);
-    return 0;
-}
-
-static void fake_stop(const char *dir)
-{
-    if (dir[0]) {
-        run_sh("sh '%s/t/lib/fake.sh' stop '%s'", root, dir);
-        run_sh("rm -rf '%s'", dir);
-    }
-}
-
 /* Environment for one test: integration settings cleared, then the pairs. */
-static void config_with(const char *const *kv)
-{
-    static const char *vars[] = {"JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN",
-                                 "ADO_ORG_URL", "ADO_PAT_TOKEN", "SNOW_BASE_URL",
-                                 "SNOW_API_TOKEN", "GRAPH_BASE_URL", "SHAREPOINT_ACCESS_TOKEN",
-                                 "INTEGRATION_TIMEOUT_SECONDS", "OUTBOUND_PROXY",
-                                 "AZURE_STORAGE_CONNECTION_STRING", "http_proxy", "HTTP_PROXY",
-                                 "https_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy",
-                                 "NO_PROXY", "no_proxy"};
-    char err[256];
-    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
-        unsetenv(vars[i]);
-    for (size_t i = 0; kv && kv[i]; i += 2)
-        ck_assert_int_eq(setenv(kv[i], kv[i + 1], 1), 0);
-    ck_assert_msg(config_load(CONFIG_MIGRATE, "/nonexistent", err, sizeof err) == 0, "%s", err);
-}
-
 static void teardown(void)
 {
     httpc_cleanup();
     config_free();
 }
 
-static void fake_reset(void)
-{
-    struct httpc_resp r;
-    char url[256], why[256];
-    snprintf(url, sizeof(url), "%s/__reset", fake_url);
-    ck_assert_int_eq(httpc_request("POST", url, NULL, NULL, 0, &r, why, sizeof why), WSMS_OK);
-    ck_assert_int_eq(r.status, 200);
-    httpc_resp_free(&r);
-}
-
 /* The fake's request records (caller deletes). */
-static cJSON *fake_requests(void)
-{
-    struct httpc_resp r;
-    char url[256], why[256];
-    snprintf(url, sizeof(url), "%s/__requests", fake_url);
-    ck_assert_int_eq(httpc_request("GET", url, NULL, NULL, 0, &r, why, sizeof why), WSMS_OK);
-    cJSON *j = cJSON_ParseWithLength(r.body, r.len);
-    httpc_resp_free(&r);
-    ck_assert(cJSON_IsArray(j));
-    return j;
-}
-
-static int count_listener(const cJSON *reqs, const char *listener)
-{
-    int n = 0;
-    const cJSON *r;
-    cJSON_ArrayForEach(r, reqs) {
-        const cJSON *l = cJSON_GetObjectItemCaseSensitive(r, "listener");
-        if (cJSON_IsString(l) && strcmp(l->valuestring, listener) == 0)
-            n++;
-    }
-    return n;
-}
-
 /* A loopback port nothing listens on. */
-static int closed_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof(a);
-    ck_assert_int_ge(s, 0);
-    ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(getsockname(s, (struct sockaddr *)&a, &al), 0);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
 #define JIRA_EMAIL "dev@example.com"
 #define JIRA_TOKEN "jira-secret-token"
 #define ADO_PAT "ado-secret-pat"
@@ -212,7 +69,7 @@ static void setup_providers(const char *scenario, const char *const *extra)
     for (size_t i = 0; extra && extra[i] && n + 2 < 64; i++)
         kv[n++] = extra[i];
     kv[n] = NULL;
-    config_with(kv);
+    th_config_with(kv);
 }
 
 static const char *expected_auth(enum provider p)
@@ -241,7 +98,7 @@ static void assert_requests(const cJSON *reqs, int expect_n, const char *auth)
 {
     const cJSON *r;
     ck_assert_int_eq(cJSON_GetArraySize(reqs), expect_n);
-    ck_assert_int_eq(count_listener(reqs, "other"), 0);
+    ck_assert_int_eq(th_count_listener(reqs, "other"), 0);
     cJSON_ArrayForEach(r, reqs) {
         ck_assert_str_eq(str_of(r, "listener"), "main");
         ck_assert_str_eq(str_of(r, "method"), "GET");
@@ -274,7 +131,7 @@ START_TEST(test_jira_pages_basic_auth)
     cJSON *out = NULL;
     char why[256];
     setup_providers("ok", NULL);
-    fake_reset();
+    th_fake_reset(fake_url);
     ck_assert_int_eq(integ_list(PROV_JIRA, &out, why, sizeof why), WSMS_OK);
     cJSON *p = projects_of(out);
     ck_assert_int_eq(cJSON_GetArraySize(p), 6);
@@ -287,7 +144,7 @@ START_TEST(test_jira_pages_basic_auth)
     ck_assert_str_eq(str_of(cJSON_GetArrayItem(p, 5), "key"), "PRJ6");
     cJSON_Delete(out);
 
-    cJSON *reqs = fake_requests();
+    cJSON *reqs = th_fake_requests(fake_url);
     assert_requests(reqs, 3, JIRA_BASIC);
     static const char *const paths[] = {
         "/s/ok/jira/rest/api/3/project/search?startAt=0&maxResults=50",
@@ -305,11 +162,11 @@ START_TEST(test_jira_bearer_without_email)
     char why[256];
     const char *extra[] = {"JIRA_EMAIL", "", NULL};
     setup_providers("ok", extra);
-    fake_reset();
+    th_fake_reset(fake_url);
     ck_assert_int_eq(integ_list(PROV_JIRA, &out, why, sizeof why), WSMS_OK);
     ck_assert_int_eq(cJSON_GetArraySize(projects_of(out)), 6);
     cJSON_Delete(out);
-    cJSON *reqs = fake_requests();
+    cJSON *reqs = th_fake_requests(fake_url);
     assert_requests(reqs, 3, "Bearer " JIRA_TOKEN);
     cJSON_Delete(reqs);
 }
@@ -320,7 +177,7 @@ START_TEST(test_ado_continuation)
     cJSON *out = NULL;
     char why[256];
     setup_providers("ok", NULL);
-    fake_reset();
+    th_fake_reset(fake_url);
     ck_assert_int_eq(integ_list(PROV_ADO, &out, why, sizeof why), WSMS_OK);
     cJSON *p = projects_of(out);
     ck_assert_int_eq(cJSON_GetArraySize(p), 6);
@@ -331,7 +188,7 @@ START_TEST(test_ado_continuation)
     ck_assert_str_eq(str_of(first, "state"), "wellFormed");
     ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(first, "revision"));
     cJSON_Delete(out);
-    cJSON *reqs = fake_requests();
+    cJSON *reqs = th_fake_requests(fake_url);
     assert_requests(reqs, 3, ADO_BASIC);
     ck_assert_str_eq(str_of(cJSON_GetArrayItem(reqs, 0), "path"),
                      "/s/ok/myorg/_apis/projects?api-version=7.0");
@@ -347,7 +204,7 @@ START_TEST(test_snow_spaces)
     cJSON *out = NULL;
     char why[256];
     setup_providers("ok", NULL);
-    fake_reset();
+    th_fake_reset(fake_url);
     ck_assert_int_eq(integ_list(PROV_SNOW, &out, why, sizeof why), WSMS_OK);
     cJSON *p = projects_of(out);
     ck_assert_int_eq(cJSON_GetArraySize(p), 3);
@@ -357,7 +214,7 @@ START_TEST(test_snow_spaces)
     ck_assert_str_eq(str_of(first, "description"), "SNOW description 1");
     ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(first, "sys_id"));
     cJSON_Delete(out);
-    cJSON *reqs = fake_requests();
+    cJSON *reqs = th_fake_requests(fake_url);
     assert_requests(reqs, 1, "Bearer " SNOW_TOKEN);
     ck_assert_str_eq(str_of(cJSON_GetArrayItem(reqs, 0), "path"),
                      "/s/ok/snow/api/sn_ppm/workspace/space");
@@ -370,7 +227,7 @@ START_TEST(test_graph_next_link)
     cJSON *out = NULL;
     char why[256];
     setup_providers("ok", NULL);
-    fake_reset();
+    th_fake_reset(fake_url);
     ck_assert_int_eq(integ_list(PROV_SP, &out, why, sizeof why), WSMS_OK);
     cJSON *p = projects_of(out);
     ck_assert_int_eq(cJSON_GetArraySize(p), 6);
@@ -381,7 +238,7 @@ START_TEST(test_graph_next_link)
     ck_assert_str_eq(str_of(first, "webUrl"), "https://contoso.sharepoint.com/sites/site1");
     ck_assert_str_eq(str_of(first, "description"), "Site description 1");
     cJSON_Delete(out);
-    cJSON *reqs = fake_requests();
+    cJSON *reqs = th_fake_requests(fake_url);
     assert_requests(reqs, 3, "Bearer " GRAPH_TOKEN);
     ck_assert_str_eq(str_of(cJSON_GetArrayItem(reqs, 0), "path"),
                      "/s/ok/graph/v1.0/sites?search=*");
@@ -398,13 +255,13 @@ START_TEST(test_trailing_slash_and_empty)
     snprintf(base, sizeof base, "%s/s/empty/jira/", fake_url);
     const char *extra[] = {"JIRA_BASE_URL", base, NULL};
     setup_providers("empty", extra);
-    fake_reset();
+    th_fake_reset(fake_url);
     for (size_t i = 0; i < 4; i++) {
         ck_assert_int_eq(integ_list(all[i], &out, why, sizeof why), WSMS_OK);
         ck_assert_int_eq(cJSON_GetArraySize(projects_of(out)), 0);
         cJSON_Delete(out);
     }
-    cJSON *reqs = fake_requests();
+    cJSON *reqs = th_fake_requests(fake_url);
     ck_assert_str_eq(str_of(cJSON_GetArrayItem(reqs, 0), "path"),
                      "/s/empty/jira/rest/api/3/project/search?startAt=0&maxResults=50");
     cJSON_Delete(reqs);
@@ -423,18 +280,18 @@ START_TEST(test_not_configured)
         const char *no_base[] = {base_vars[i], "", NULL};
         const char *no_token[] = {token_vars[i], "", NULL};
         setup_providers("ok", no_base);
-        fake_reset();
+        th_fake_reset(fake_url);
         ck_assert_int_eq(integ_list(all[i], &out, why, sizeof why), E_INTEGRATION_NOT_CONFIGURED);
         ck_assert_ptr_null(out);
         setup_providers("ok", no_token);
         ck_assert_int_eq(integ_list(all[i], &out, why, sizeof why), E_INTEGRATION_NOT_CONFIGURED);
         ck_assert_ptr_null(out);
-        cJSON *reqs = fake_requests();
+        cJSON *reqs = th_fake_requests(fake_url);
         ck_assert_int_eq(cJSON_GetArraySize(reqs), 0);
         cJSON_Delete(reqs);
     }
     /* nothing set at all: GRAPH_BASE_URL has a default, the token does not */
-    config_with(NULL);
+    th_config_with(NULL);
     for (size_t i = 0; i < 4; i++)
         ck_assert_int_eq(integ_list(all[i], &out, why, sizeof why), E_INTEGRATION_NOT_CONFIGURED);
     ck_assert_int_eq(integ_list(PROV_JIRA, NULL, why, sizeof why), E_INTERNAL_SERVER_ERROR);
@@ -450,7 +307,7 @@ START_TEST(test_upstream_failures)
     char why[256];
     for (size_t s = 0; s < sizeof(scenarios) / sizeof(scenarios[0]); s++) {
         setup_providers(scenarios[s], NULL);
-        fake_reset();
+        th_fake_reset(fake_url);
         for (size_t i = 0; i < 4; i++) {
             cJSON *out = (cJSON *)1;
             wsms_err e = integ_list(all[i], &out, why, sizeof why);
@@ -461,9 +318,9 @@ START_TEST(test_upstream_failures)
                                   strlen(integ_provider_name(all[i]))) == 0,
                           "%s", why);
         }
-        cJSON *reqs = fake_requests();
-        ck_assert_int_eq(count_listener(reqs, "other"), 0);
-        ck_assert_int_eq(count_listener(reqs, "main"), 4); /* one request each, no retry */
+        cJSON *reqs = th_fake_requests(fake_url);
+        ck_assert_int_eq(th_count_listener(reqs, "other"), 0);
+        ck_assert_int_eq(th_count_listener(reqs, "main"), 4); /* one request each, no retry */
         const cJSON *r;
         cJSON_ArrayForEach(r, reqs) {
             static const char *const names[] = {"jira", "ado", "snow", "graph"};
@@ -521,13 +378,13 @@ START_TEST(test_timeout_covers_all_pages)
     setup_providers("slowpages", extra);
     for (size_t i = 0; i < 3; i++) {
         cJSON *out = (cJSON *)1;
-        fake_reset();
+        th_fake_reset(fake_url);
         int64_t t0 = mono_ms();
         ck_assert_int_eq(integ_list(paged[i], &out, why, sizeof why), E_REQUEST_TIMEOUT);
         int64_t took = mono_ms() - t0;
         ck_assert_msg(took >= 900 && took < 1800, "took %lld ms", (long long)took);
         ck_assert_ptr_null(out);
-        cJSON *reqs = fake_requests();
+        cJSON *reqs = th_fake_requests(fake_url);
         ck_assert_int_eq(cJSON_GetArraySize(reqs), 2); /* the first page, then out of time */
         cJSON_Delete(reqs);
     }
@@ -537,7 +394,7 @@ END_TEST
 START_TEST(test_connect_refused)
 {
     char why[256], base[128];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", closed_port());
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", th_closed_port());
     const char *extra[] = {"JIRA_BASE_URL", base, "ADO_ORG_URL",    base,
                            "SNOW_BASE_URL", base, "GRAPH_BASE_URL", base,
                            NULL};
@@ -556,7 +413,7 @@ START_TEST(test_next_link_to_other_host)
     cJSON *out = NULL;
     char why[256];
     setup_providers("nextother", NULL);
-    fake_reset();
+    th_fake_reset(fake_url);
     /* Graph: page 1 kept, the foreign next link is not followed */
     ck_assert_int_eq(integ_list(PROV_SP, &out, why, sizeof why), WSMS_OK);
     ck_assert_int_eq(cJSON_GetArraySize(projects_of(out)), 2);
@@ -565,9 +422,9 @@ START_TEST(test_next_link_to_other_host)
     ck_assert_int_eq(integ_list(PROV_JIRA, &out, why, sizeof why), WSMS_OK);
     ck_assert_int_eq(cJSON_GetArraySize(projects_of(out)), 4);
     cJSON_Delete(out);
-    cJSON *reqs = fake_requests();
-    ck_assert_int_eq(count_listener(reqs, "other"), 0);
-    ck_assert_int_eq(count_listener(reqs, "main"), 3);
+    cJSON *reqs = th_fake_requests(fake_url);
+    ck_assert_int_eq(th_count_listener(reqs, "other"), 0);
+    ck_assert_int_eq(th_count_listener(reqs, "main"), 3);
     cJSON_Delete(reqs);
 }
 END_TEST
@@ -579,11 +436,11 @@ START_TEST(test_page_cap)
     setup_providers("loop", NULL);
     for (size_t i = 0; i < 3; i++) {
         cJSON *out = NULL;
-        fake_reset();
+        th_fake_reset(fake_url);
         ck_assert_int_eq(integ_list(paged[i], &out, why, sizeof why), WSMS_OK);
         ck_assert_int_eq(cJSON_GetArraySize(projects_of(out)), INTEG_MAX_PAGES);
         cJSON_Delete(out);
-        cJSON *reqs = fake_requests();
+        cJSON *reqs = th_fake_requests(fake_url);
         ck_assert_int_eq(cJSON_GetArraySize(reqs), INTEG_MAX_PAGES);
         cJSON_Delete(reqs);
     }
@@ -681,19 +538,19 @@ static Suite *suite(void)
 
 int main(void)
 {
-    if (find_root() != 0) {
+    if (th_find_root() != 0) {
         fprintf(stderr, "test_integrations: cannot find the source tree (set WSMS_ROOT)\n");
         return 1;
     }
-    if (fake_start(fake_dir, sizeof fake_dir, fake_url, sizeof fake_url, NULL) != 0) {
+    if (th_fake_start(fake_dir, sizeof fake_dir, fake_url, sizeof fake_url, NULL) != 0) {
         fprintf(stderr, "test_integrations: cannot start t/fake/upstream.py (python3 needed)\n");
-        fake_stop(fake_dir);
+        th_fake_stop(fake_dir);
         return 1;
     }
     SRunner *sr = srunner_create(suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    fake_stop(fake_dir);
+    th_fake_stop(fake_dir);
     return failed ? 1 : 0;
 }
