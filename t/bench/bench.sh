@@ -15,6 +15,8 @@ tmp=$(mktemp -d /tmp/wsms-bench.XXXXXX)
 chmod 755 "$tmp"
 hello_pid=""
 cleanup() {
+    sh t/lib/stack.sh stop "$tmp/pgstack" >/dev/null 2>&1 || true
+    [ -d "$tmp/pg" ] && sh t/lib/pg.sh stop "$tmp/pg" >/dev/null 2>&1 || true
     [ -n "$hello_pid" ] && kill $hello_pid 2>/dev/null || true
     [ -f "$tmp/hello-nginx/nginx.pid" ] && kill "$(cat "$tmp/hello-nginx/nginx.pid")" 2>/dev/null || true
     sh t/lib/stack.sh stop "$tmp/stack" >/dev/null 2>&1 || true
@@ -90,9 +92,9 @@ run_wrk "wsmsd GET /health (long run)" "$url/health"
 secs=$secs_save
 rss100=$(rss_kb "$sup")
 
-if [ -f t/bench/bench-auth.sh ]; then
-    . t/bench/bench-auth.sh
-fi
+for part in bench-auth bench-workspaces bench-integrations; do
+    [ -f "t/bench/$part.sh" ] && . "t/bench/$part.sh"
+done
 
 echo
 echo "ratios"
