@@ -19,7 +19,7 @@ wsms_err audit_write(const char *ws_id, const char *action, const char *actor_id
 /* Entries of ws_id (only action when not NULL), ordered by timestamp DESC
  * then id, as [{"id","workspace_id","action","actor_id","details":{...},
  * "timestamp"}]. *total is the count without paging. */
-wsms_err audit_list(struct arena *a, const char *ws_id, const char *action, long limit,
-                    long offset, cJSON **out, long *total);
+wsms_err audit_list(struct arena *a, const char *ws_id, const char *action, long limit, long offset,
+                    cJSON **out, long *total);
 
 #endif

@@ -18,7 +18,7 @@
 #define BLOB_API_VERSION "2021-08-06"
 /* Azurite's documented development account. */
 #define BLOB_DEV_ACCOUNT "devstoreaccount1"
-#define BLOB_DEV_KEY                                                                              \
+#define BLOB_DEV_KEY                                                                               \
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 #define BLOB_DEV_ENDPOINT "http://127.0.0.1:10000/devstoreaccount1"
 
@@ -43,15 +43,15 @@ struct blob_kv {
 
 /* One request as seen by the signer. */
 struct blob_sign_input {
-    const char *verb;                /* "PUT", "GET", ... */
-    const char *path;                /* URI path as sent (percent-encoded), e.g.
-                                      * "/devstoreaccount1/container/blob" */
-    const struct blob_kv *query;     /* decoded query parameters */
+    const char *verb;            /* "PUT", "GET", ... */
+    const char *path;            /* URI path as sent (percent-encoded), e.g.
+                                  * "/devstoreaccount1/container/blob" */
+    const struct blob_kv *query; /* decoded query parameters */
     size_t nquery;
-    const struct blob_kv *headers;   /* x-ms-* headers (other names are ignored) */
+    const struct blob_kv *headers; /* x-ms-* headers (other names are ignored) */
     size_t nheaders;
-    size_t content_length;           /* 0 is signed as an empty line */
-    const char *content_type;        /* NULL or "" when absent */
+    size_t content_length;    /* 0 is signed as an empty line */
+    const char *content_type; /* NULL or "" when absent */
 };
 
 /* The Shared Key string-to-sign (Blob service, version 2009-09-19 and

@@ -6,7 +6,7 @@
 
 /* X(enum name, http status, default message) - the enum name minus "E_" is
  * the error_code string sent to clients. */
-#define WSMS_ERRORS(X)                                                                            \
+#define WSMS_ERRORS(X)                                                                             \
     X(E_INVALID_REQUEST, 400, "The request is not valid")                                          \
     X(E_MISSING_REQUIRED_FIELD, 400, "A required field is missing")                                \
     X(E_MISSING_AUTHORIZATION_HEADER, 401, "Authorization header is missing")                      \

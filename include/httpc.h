@@ -26,8 +26,8 @@
 #define HTTPC_CONNECT_TIMEOUT_MS 5000L
 
 struct httpc_resp {
-    long status;        /* HTTP status, 0 when no response */
-    char *body;         /* NUL-terminated (len excludes the NUL); never NULL on WSMS_OK */
+    long status; /* HTTP status, 0 when no response */
+    char *body;  /* NUL-terminated (len excludes the NUL); never NULL on WSMS_OK */
     size_t len;
     char *location;     /* Location header or NULL */
     char *continuation; /* x-ms-continuationtoken header or NULL */

@@ -16,7 +16,7 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
-#define INTEG_MAX_PAGES 100
+#define INTEG_MAX_PAGES      100
 #define INTEG_JIRA_PAGE_SIZE 50
 
 enum provider { PROV_JIRA, PROV_ADO, PROV_SNOW, PROV_SP };

@@ -5,7 +5,13 @@
 #ifndef WSMS_LOG_H
 #define WSMS_LOG_H
 
-enum log_level { LOG_DEBUG = 10, LOG_INFO = 20, LOG_WARNING = 30, LOG_ERROR = 40, LOG_CRITICAL = 50 };
+enum log_level {
+    LOG_DEBUG = 10,
+    LOG_INFO = 20,
+    LOG_WARNING = 30,
+    LOG_ERROR = 40,
+    LOG_CRITICAL = 50
+};
 
 /* Parses DEBUG|INFO|WARNING|ERROR|CRITICAL (any case); -1 when unknown. */
 int log_parse_level(const char *s);
@@ -18,8 +24,8 @@ void log_msg(int level, const char *logger, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 #define log_debug(lg, ...) log_msg(LOG_DEBUG, lg, __VA_ARGS__)
-#define log_info(lg, ...) log_msg(LOG_INFO, lg, __VA_ARGS__)
-#define log_warn(lg, ...) log_msg(LOG_WARNING, lg, __VA_ARGS__)
+#define log_info(lg, ...)  log_msg(LOG_INFO, lg, __VA_ARGS__)
+#define log_warn(lg, ...)  log_msg(LOG_WARNING, lg, __VA_ARGS__)
 #define log_error(lg, ...) log_msg(LOG_ERROR, lg, __VA_ARGS__)
 
 #endif

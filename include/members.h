@@ -22,7 +22,8 @@ struct member_row {
 };
 
 /* Column list (alias m) in struct member_row order, for every member query. */
-#define MEMBER_COLS "m.id, m.workspace_id, m.user_id, m.user_email, m.display_name, m.role, m.added_at"
+#define MEMBER_COLS                                                                                \
+    "m.id, m.workspace_id, m.user_id, m.user_email, m.display_name, m.role, m.added_at"
 
 /* Row r of a result selected with MEMBER_COLS (starting at column col0). */
 void member_from_row(const struct db_rows *rows, int r, int col0, struct member_row *m);
@@ -49,10 +50,10 @@ wsms_err members_add(struct request *rq, const char *email, enum role role,
                      const char *display_name, cJSON **out, bool *is_caller, const char **why);
 /* Changes the role of member_id (raw path text). E_MEMBER_NOT_FOUND,
  * E_INSUFFICIENT_PERMISSIONS, E_LAST_OWNER. */
-wsms_err members_set_role(struct request *rq, const char *member_id, enum role role,
-                          cJSON **out, bool *is_caller, const char **why);
+wsms_err members_set_role(struct request *rq, const char *member_id, enum role role, cJSON **out,
+                          bool *is_caller, const char **why);
 /* Removes member_id; *out is the removed member. Same errors. */
-wsms_err members_remove(struct request *rq, const char *member_id, cJSON **out,
-                        bool *is_caller, const char **why);
+wsms_err members_remove(struct request *rq, const char *member_id, cJSON **out, bool *is_caller,
+                        const char **why);
 
 #endif

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define LG "auth"
+#define LG              "auth"
 #define REFRESH_GRACE_S (7L * 24 * 3600)
 
 static const char *bearer_token(const char *h)

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define DISPLAY_NAME_MAX_CHARS 255
-#define ROLE_HINT "must be one of OWNER, ADMIN, MEMBER, VIEWER"
+#define ROLE_HINT              "must be one of OWNER, ADMIN, MEMBER, VIEWER"
 
 /* Reads "role" into *role. Returns 1 when it is a string naming no role
  * (detail added), 0 otherwise (a missing or non-string role adds a detail

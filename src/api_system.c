@@ -68,8 +68,9 @@ wsms_err api_db_status(struct request *rq, struct response *rs)
         status = e == E_DATABASE_CONNECTION_ERROR ? 503 : 500;
         cJSON_AddStringToObject(j, "status", "error");
         cJSON_AddStringToObject(j, "error_code", err_code(e));
-        cJSON_AddStringToObject(j, "message", status == 503 ? "The database cannot be reached"
-                                                            : "The database status query failed");
+        cJSON_AddStringToObject(j, "message",
+                                status == 503 ? "The database cannot be reached"
+                                              : "The database status query failed");
     }
     cJSON_AddStringToObject(j, "database_type", config_db_type_name(cfg->db_type));
     cJSON_AddStringToObject(j, "database_name", name ? name : "");

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
-#define NAME_MAX_CHARS 255
+#define NAME_MAX_CHARS        255
 #define DESCRIPTION_MAX_CHARS 4000
-#define PROJECT_MAX_CHARS 255
-#define ACTION_MAX_CHARS 64
+#define PROJECT_MAX_CHARS     255
+#define ACTION_MAX_CHARS      64
 
 char *api_trim(struct arena *a, const char *s)
 {

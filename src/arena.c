@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARENA_BLOCK 16384
+#define ARENA_BLOCK       16384
 #define ARENA_DEFAULT_CAP (64u * 1024 * 1024)
 
 struct block {

@@ -77,12 +77,11 @@ fail:
     return NULL;
 }
 
-wsms_err audit_list(struct arena *a, const char *ws_id, const char *action, long limit,
-                    long offset, cJSON **out, long *total)
+wsms_err audit_list(struct arena *a, const char *ws_id, const char *action, long limit, long offset,
+                    cJSON **out, long *total)
 {
-    static const char cols[] =
-        "SELECT id, workspace_id, action, actor_id, details, timestamp "
-        "FROM pmassist_master.AuditLog ";
+    static const char cols[] = "SELECT id, workspace_id, action, actor_id, details, timestamp "
+                               "FROM pmassist_master.AuditLog ";
     long long pg[2];
     struct db_rows rows;
     cJSON *arr = NULL;
@@ -103,8 +102,9 @@ wsms_err audit_list(struct arena *a, const char *ws_id, const char *action, long
     if (e != WSMS_OK)
         goto out;
     *total = (long)db_val_ll(&rows, 0, 0, 0);
-    const char *sql = arena_printf(a, "%sWHERE workspace_id = ?%s ORDER BY timestamp DESC, id DESC%s",
-                                   cols, action ? " AND action = ?" : "", page);
+    const char *sql =
+        arena_printf(a, "%sWHERE workspace_id = ?%s ORDER BY timestamp DESC, id DESC%s", cols,
+                     action ? " AND action = ?" : "", page);
     if (!sql) {
         e = E_INTERNAL_SERVER_ERROR;
         goto out;

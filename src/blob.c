@@ -15,8 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define LG "blob"
-#define MAX_XMS 6
+#define LG             "blob"
+#define MAX_XMS        6
 #define MAX_LIST_PAGES 1000
 
 static void set_why(char *why, size_t whylen, const char *fmt, ...)
@@ -119,8 +119,7 @@ static bool is_http_url(const char *s)
     return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
 }
 
-int blob_parse_connection_string(const char *cs, struct blob_account *out, char *why,
-                                 size_t whylen)
+int blob_parse_connection_string(const char *cs, struct blob_account *out, char *why, size_t whylen)
 {
     int rc = -1;
     char *copy = NULL, *save = NULL;
@@ -185,8 +184,9 @@ int blob_parse_connection_string(const char *cs, struct blob_account *out, char 
         }
     }
     if (!key || !*key) {
-        set_why(why, whylen, sas ? "SharedAccessSignature is not supported; use AccountKey"
-                                 : "connection string has no AccountKey");
+        set_why(why, whylen,
+                sas ? "SharedAccessSignature is not supported; use AccountKey"
+                    : "connection string has no AccountKey");
         goto out;
     }
     out->account = strdup(name);
@@ -249,12 +249,11 @@ int blob_rfc1123(time_t t, char out[30])
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     struct tm tm;
     char buf[64];
-    if (!gmtime_r(&t, &tm) || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
-        tm.tm_mon > 11)
+    if (!gmtime_r(&t, &tm) || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 || tm.tm_mon > 11)
         return -1;
-    int n = snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday],
-                     tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec);
+    int n =
+        snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday],
+                 tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
     if (n < 0 || n >= 30)
         return -1;
     memcpy(out, buf, (size_t)n + 1);
@@ -509,8 +508,8 @@ static int blob_call(const struct blob_account *a, int64_t deadline, const char 
     headers[nms] = hdr_strs[nms];
 
     bool put = strcmp(verb, "PUT") == 0;
-    wsms_err e = httpc_request_until(verb, url, headers, put ? "" : NULL, 0, deadline, r, why,
-                                     whylen);
+    wsms_err e =
+        httpc_request_until(verb, url, headers, put ? "" : NULL, 0, deadline, r, why, whylen);
     if (e != WSMS_OK)
         goto out;
     rc = 0;
@@ -746,8 +745,7 @@ int blob_list(const char *prefix, cJSON **names, char *why, size_t whylen)
     for (int page = 0; page < MAX_LIST_PAGES; page++) {
         struct blob_kv q[4] = {
             {"restype", "container"}, {"comp", "list"}, {"prefix", prefix}, {"marker", marker}};
-        if (blob_call(&a, deadline, "GET", rpath, q, marker ? 4 : 3, NULL, 0, &r, why,
-                      whylen) != 0)
+        if (blob_call(&a, deadline, "GET", rpath, q, marker ? 4 : 3, NULL, 0, &r, why, whylen) != 0)
             goto out;
         if (r.status != 200) {
             status_why(&r, "list blobs", why, whylen);

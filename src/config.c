@@ -21,9 +21,18 @@ struct var {
     long min, max;
 };
 
-#define S(n, f, d) {n, K_STR, offsetof(struct config, f), d, 0, 0}
-#define L(n, f, d, lo, hi) {n, K_LONG, offsetof(struct config, f), d, lo, hi}
-#define B(n, f, d) {n, K_BOOL, offsetof(struct config, f), d, 0, 0}
+#define S(n, f, d)                                                                                 \
+    {                                                                                              \
+        n, K_STR, offsetof(struct config, f), d, 0, 0                                              \
+    }
+#define L(n, f, d, lo, hi)                                                                         \
+    {                                                                                              \
+        n, K_LONG, offsetof(struct config, f), d, lo, hi                                           \
+    }
+#define B(n, f, d)                                                                                 \
+    {                                                                                              \
+        n, K_BOOL, offsetof(struct config, f), d, 0, 0                                             \
+    }
 
 static const struct var vars[] = {
     {"LOG_LEVEL", K_LEVEL, offsetof(struct config, log_level), "INFO", 0, 0},
@@ -352,8 +361,7 @@ int config_load(enum config_mode mode, const char *env_file, char *err, size_t e
     }
     if (!*cfg.azure_audience)
         cfg.azure_audience = cfg.azure_client_id;
-    static const char *urls[] = {"JIRA_BASE_URL", "ADO_ORG_URL", "SNOW_BASE_URL",
-                                 "GRAPH_BASE_URL"};
+    static const char *urls[] = {"JIRA_BASE_URL", "ADO_ORG_URL", "SNOW_BASE_URL", "GRAPH_BASE_URL"};
     const char *url_vals[] = {cfg.jira_base_url, cfg.ado_org_url, cfg.snow_base_url,
                               cfg.graph_base_url};
     for (size_t i = 0; i < 4; i++)

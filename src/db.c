@@ -15,10 +15,10 @@
 #include <string.h>
 #include <time.h>
 
-#define LG "db"
-#define CACHE_MAX 64
+#define LG         "db"
+#define CACHE_MAX  64
 #define MAX_PARAMS 32
-#define MAX_COLS 48
+#define MAX_COLS   48
 
 struct cached {
     char *sql;
@@ -164,8 +164,7 @@ static char *from_wide(struct arena *a, const SQLWCHAR *w, size_t n)
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t cp = w[i];
-        if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < n && w[i + 1] >= 0xdc00 &&
-            w[i + 1] <= 0xdfff) {
+        if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < n && w[i + 1] >= 0xdc00 && w[i + 1] <= 0xdfff) {
             cp = 0x10000 + ((cp - 0xd800) << 10) + (w[i + 1] - 0xdc00);
             i++;
         }
@@ -220,8 +219,8 @@ static wsms_err bind_params(SQLHSTMT h, struct params *p, const char *types, va_
             const char *s = va_arg(ap, const char *);
             if (!s) {
                 p->ind[i] = SQL_NULL_DATA;
-                r = SQLBindParameter(h, idx, SQL_PARAM_INPUT, SQL_C_WCHAR, SQL_WVARCHAR, 1, 0,
-                                     NULL, 0, &p->ind[i]);
+                r = SQLBindParameter(h, idx, SQL_PARAM_INPUT, SQL_C_WCHAR, SQL_WVARCHAR, 1, 0, NULL,
+                                     0, &p->ind[i]);
                 break;
             }
             SQLLEN chars;
@@ -261,8 +260,8 @@ static wsms_err bind_params(SQLHSTMT h, struct params *p, const char *types, va_
             ts->second = (SQLUSMALLINT)tm.tm_sec;
             ts->fraction = (SQLUINTEGER)((ms % 1000) * 1000000);
             p->ind[i] = 0;
-            r = SQLBindParameter(h, idx, SQL_PARAM_INPUT, SQL_C_TYPE_TIMESTAMP,
-                                 SQL_TYPE_TIMESTAMP, 23, 3, ts, 0, &p->ind[i]);
+            r = SQLBindParameter(h, idx, SQL_PARAM_INPUT, SQL_C_TYPE_TIMESTAMP, SQL_TYPE_TIMESTAMP,
+                                 23, 3, ts, 0, &p->ind[i]);
             break;
         }
         default:
@@ -312,8 +311,7 @@ wsms_err db_connect(void)
     if (henv == SQL_NULL_HENV) {
         if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &henv)))
             goto out;
-        if (!SQL_SUCCEEDED(
-                SQLSetEnvAttr(henv, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0)))
+        if (!SQL_SUCCEEDED(SQLSetEnvAttr(henv, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0)))
             goto out;
     }
     if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, henv, &hdbc)))
@@ -322,8 +320,7 @@ wsms_err db_connect(void)
                       0);
     SQLSetConnectAttr(hdbc, SQL_ATTR_CONNECTION_TIMEOUT,
                       (SQLPOINTER)(intptr_t)cfg->db_login_timeout_s, 0);
-    r = SQLDriverConnect(hdbc, NULL, (SQLCHAR *)cs, SQL_NTS, NULL, 0, NULL,
-                         SQL_DRIVER_NOPROMPT);
+    r = SQLDriverConnect(hdbc, NULL, (SQLCHAR *)cs, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
     memset(cs, 0, sizeof(cs));
     if (!SQL_SUCCEEDED(r)) {
         diag(SQL_HANDLE_DBC, hdbc, "connect");
@@ -337,8 +334,8 @@ wsms_err db_connect(void)
     if (e != WSMS_OK)
         goto out;
     if (!dialect_sql_transactions(cfg->db_type) &&
-        !SQL_SUCCEEDED(SQLSetConnectAttr(hdbc, SQL_ATTR_AUTOCOMMIT,
-                                         (SQLPOINTER)SQL_AUTOCOMMIT_ON, 0))) {
+        !SQL_SUCCEEDED(
+            SQLSetConnectAttr(hdbc, SQL_ATTR_AUTOCOMMIT, (SQLPOINTER)SQL_AUTOCOMMIT_ON, 0))) {
         diag(SQL_HANDLE_DBC, hdbc, "autocommit");
         e = E_DATABASE_CONNECTION_ERROR;
         goto out;
@@ -538,8 +535,8 @@ static char *fetch_col(struct arena *a, SQLHSTMT h, SQLUSMALLINT col, SQLSMALLIN
         return NULL;
     }
     for (;;) {
-        SQLRETURN r = SQLGetData(h, col, SQL_C_WCHAR, buf + len, (SQLLEN)((cap - len) * sizeof(SQLWCHAR)),
-                                 &ind);
+        SQLRETURN r = SQLGetData(h, col, SQL_C_WCHAR, buf + len,
+                                 (SQLLEN)((cap - len) * sizeof(SQLWCHAR)), &ind);
         if (r == SQL_NO_DATA)
             break;
         if (!SQL_SUCCEEDED(r)) {
@@ -550,8 +547,8 @@ static char *fetch_col(struct arena *a, SQLHSTMT h, SQLUSMALLINT col, SQLSMALLIN
             *isnull = true;
             goto out;
         }
-        if (r == SQL_SUCCESS_WITH_INFO && (ind == SQL_NO_TOTAL ||
-                                           (size_t)ind / sizeof(SQLWCHAR) >= cap - len)) {
+        if (r == SQL_SUCCESS_WITH_INFO &&
+            (ind == SQL_NO_TOTAL || (size_t)ind / sizeof(SQLWCHAR) >= cap - len)) {
             len = cap - 1; /* the driver wrote cap-len-1 chars + NUL */
             if (cap > 16 * 1024 * 1024) {
                 *e = E_DB_QUERY_FAILED;

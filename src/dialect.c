@@ -20,7 +20,8 @@ const char *dialect_default_driver(enum db_type t, char *buf, size_t n)
  * takes braces literally in numeric options. */
 static int add_kv(char *buf, size_t n, size_t *off, const char *key, const char *val)
 {
-    bool quote = strpbrk(val, ";{}=") != NULL || (*val && (val[0] == ' ' || val[strlen(val) - 1] == ' '));
+    bool quote =
+        strpbrk(val, ";{}=") != NULL || (*val && (val[0] == ' ' || val[strlen(val) - 1] == ' '));
     int w = snprintf(buf + *off, n - *off, "%s=%s", key, quote ? "{" : "");
     if (w < 0 || (size_t)w >= n - *off)
         return -1;
@@ -89,7 +90,8 @@ const char *const *dialect_session_sql(enum db_type t)
     static const char *const sqlite[] = {"ATTACH DATABASE ? AS pmassist_master",
                                          "PRAGMA pmassist_master.journal_mode=WAL",
                                          "PRAGMA pmassist_master.synchronous=NORMAL",
-                                         "PRAGMA busy_timeout=15000", "PRAGMA foreign_keys=ON",
+                                         "PRAGMA busy_timeout=15000",
+                                         "PRAGMA foreign_keys=ON",
                                          NULL};
     static const char *const pg[] = {"SET TIME ZONE 'UTC'", NULL};
     /* XACT_ABORT: any run-time error rolls the whole transaction back */

@@ -6,10 +6,9 @@ struct err_row {
     const char *msg;
 };
 
-static const struct err_row rows[] = {
-    [WSMS_OK] = {200, "OK", "OK"},
+static const struct err_row rows[] = {[WSMS_OK] = {200, "OK", "OK"},
 #define WSMS_ERR_ROW(name, st, m) [name] = {st, #name + 2, m},
-    WSMS_ERRORS(WSMS_ERR_ROW)
+                                      WSMS_ERRORS(WSMS_ERR_ROW)
 #undef WSMS_ERR_ROW
 };
 

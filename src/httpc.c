@@ -16,9 +16,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-static CURL *easy;          /* this process's handle */
-static pid_t easy_pid;      /* process that created it */
-static CURL *inherited;     /* a parent's handle after fork: never touched again */
+static CURL *easy;      /* this process's handle */
+static pid_t easy_pid;  /* process that created it */
+static CURL *inherited; /* a parent's handle after fork: never touched again */
 static bool global_ready;
 
 struct xfer {
@@ -178,13 +178,13 @@ static bool has_header(const char *const *headers, const char *name)
     return false;
 }
 
-#define SETOPT(opt, val)                                                                          \
-    do {                                                                                          \
-        if (curl_easy_setopt(h, opt, val) != CURLE_OK) {                                          \
-            set_why(why, whylen, "curl option %s rejected", #opt);                                \
-            e = E_INTERNAL_SERVER_ERROR;                                                          \
-            goto out;                                                                             \
-        }                                                                                         \
+#define SETOPT(opt, val)                                                                           \
+    do {                                                                                           \
+        if (curl_easy_setopt(h, opt, val) != CURLE_OK) {                                           \
+            set_why(why, whylen, "curl option %s rejected", #opt);                                 \
+            e = E_INTERNAL_SERVER_ERROR;                                                           \
+            goto out;                                                                              \
+        }                                                                                          \
     } while (0)
 
 wsms_err httpc_request_until(const char *method, const char *url, const char *const *headers,
@@ -214,8 +214,8 @@ wsms_err httpc_request_until(const char *method, const char *url, const char *co
         e = E_REQUEST_TIMEOUT;
         goto out;
     }
-    long connect_ms = remaining < HTTPC_CONNECT_TIMEOUT_MS ? (long)remaining
-                                                           : HTTPC_CONNECT_TIMEOUT_MS;
+    long connect_ms =
+        remaining < HTTPC_CONNECT_TIMEOUT_MS ? (long)remaining : HTTPC_CONNECT_TIMEOUT_MS;
 
     h = get_handle();
     if (!h) {
@@ -297,7 +297,8 @@ wsms_err httpc_request_until(const char *method, const char *url, const char *co
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
         e = E_NETWORK_ERROR;
-        set_why(why, whylen, "could not resolve %s", rc == CURLE_COULDNT_RESOLVE_PROXY ? "proxy" : "host");
+        set_why(why, whylen, "could not resolve %s",
+                rc == CURLE_COULDNT_RESOLVE_PROXY ? "proxy" : "host");
         goto out;
     case CURLE_COULDNT_CONNECT: {
         long oserr = 0;

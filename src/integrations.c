@@ -16,11 +16,11 @@
 #define LG "integrations"
 
 struct call {
-    const char *prov;  /* provider name for logs */
-    char *base;        /* configured base URL without trailing '/' */
-    char *auth;        /* "Authorization: ..." header; wiped before free */
-    int64_t deadline;  /* mono_ms() deadline of the whole call */
-    cJSON *projects;   /* output array (owned by the result object) */
+    const char *prov; /* provider name for logs */
+    char *base;       /* configured base URL without trailing '/' */
+    char *auth;       /* "Authorization: ..." header; wiped before free */
+    int64_t deadline; /* mono_ms() deadline of the whole call */
+    cJSON *projects;  /* output array (owned by the result object) */
 };
 
 /* One field copied from a provider item to an output item. */
@@ -132,8 +132,8 @@ static int copy_field(cJSON *dst, const char *name, const cJSON *v, bool allow_n
 /* Maps one provider item. id_src / name_src (NULL-terminated alternatives
  * for the name) are required; extra fields are copied when present. */
 static wsms_err add_item(struct call *c, const cJSON *src, const char *id_src,
-                         const char *const *name_srcs, const struct field_map *extra,
-                         size_t nextra, char *why, size_t whylen)
+                         const char *const *name_srcs, const struct field_map *extra, size_t nextra,
+                         char *why, size_t whylen)
 {
     wsms_err e = E_INTERNAL_SERVER_ERROR;
     cJSON *item = NULL;
@@ -200,8 +200,7 @@ static wsms_err fetch_json(struct call *c, const char *url, cJSON **json, char *
     if (continuation)
         *continuation = NULL;
     url_origin(url, origin, sizeof(origin));
-    e = httpc_request_until("GET", url, headers, NULL, 0, c->deadline, &r, reason,
-                            sizeof(reason));
+    e = httpc_request_until("GET", url, headers, NULL, 0, c->deadline, &r, reason, sizeof(reason));
     if (e != WSMS_OK) {
         set_why(why, whylen, "%s: %s", c->prov, reason);
         goto out;
@@ -226,8 +225,8 @@ static wsms_err fetch_json(struct call *c, const char *url, cJSON **json, char *
     if (!*json || !cJSON_IsObject(*json)) {
         cJSON_Delete(*json);
         *json = NULL;
-        log_warn(LG, "%s: upstream %s answered 200 with a body that is not a JSON object",
-                 c->prov, origin);
+        log_warn(LG, "%s: upstream %s answered 200 with a body that is not a JSON object", c->prov,
+                 origin);
         set_why(why, whylen, "%s: response is not a JSON object", c->prov);
         e = E_EXTERNAL_SERVICE_ERROR;
         goto out;
@@ -289,7 +288,8 @@ static wsms_err list_jira(struct call *c, char *why, size_t whylen)
         if (e != WSMS_OK)
             goto out;
         int n = 0;
-        cJSON_ArrayForEach(v, values) {
+        cJSON_ArrayForEach(v, values)
+        {
             e = add_item(c, v, "id", names, extra, sizeof(extra) / sizeof(extra[0]), why, whylen);
             if (e != WSMS_OK)
                 goto out;
@@ -319,8 +319,7 @@ out:
 static wsms_err list_ado(struct call *c, char *why, size_t whylen)
 {
     static const char *const names[] = {"name", NULL};
-    static const struct field_map extra[] = {{"description", "description"},
-                                             {"state", "state"}};
+    static const struct field_map extra[] = {{"description", "description"}, {"state", "state"}};
     wsms_err e = WSMS_OK;
     cJSON *json = NULL;
     char *url = NULL, *token = NULL, *next = NULL, *enc = NULL;
@@ -350,7 +349,8 @@ static wsms_err list_ado(struct call *c, char *why, size_t whylen)
         e = get_array(c, json, "value", &values, why, whylen);
         if (e != WSMS_OK)
             goto out;
-        cJSON_ArrayForEach(v, values) {
+        cJSON_ArrayForEach(v, values)
+        {
             e = add_item(c, v, "id", names, extra, sizeof(extra) / sizeof(extra[0]), why, whylen);
             if (e != WSMS_OK)
                 goto out;
@@ -394,7 +394,8 @@ static wsms_err list_snow(struct call *c, char *why, size_t whylen)
     e = get_array(c, json, "result", &values, why, whylen);
     if (e != WSMS_OK)
         goto out;
-    cJSON_ArrayForEach(v, values) {
+    cJSON_ArrayForEach(v, values)
+    {
         e = add_item(c, v, "sys_id", names, extra, sizeof(extra) / sizeof(extra[0]), why, whylen);
         if (e != WSMS_OK)
             goto out;
@@ -408,8 +409,7 @@ out:
 static wsms_err list_graph(struct call *c, char *why, size_t whylen)
 {
     static const char *const names[] = {"displayName", "name", NULL};
-    static const struct field_map extra[] = {{"webUrl", "webUrl"},
-                                             {"description", "description"}};
+    static const struct field_map extra[] = {{"webUrl", "webUrl"}, {"description", "description"}};
     wsms_err e = WSMS_OK;
     cJSON *json = NULL;
     char *url = str_printf("%s/v1.0/sites?search=*", c->base);
@@ -428,7 +428,8 @@ static wsms_err list_graph(struct call *c, char *why, size_t whylen)
         e = get_array(c, json, "value", &values, why, whylen);
         if (e != WSMS_OK)
             goto out;
-        cJSON_ArrayForEach(v, values) {
+        cJSON_ArrayForEach(v, values)
+        {
             e = add_item(c, v, "id", names, extra, sizeof(extra) / sizeof(extra[0]), why, whylen);
             if (e != WSMS_OK)
                 goto out;
@@ -439,8 +440,9 @@ static wsms_err list_graph(struct call *c, char *why, size_t whylen)
         if (!url_same_origin(next->valuestring, c->base)) {
             char to[256];
             url_origin(next->valuestring, to, sizeof(to));
-            log_warn(LG, "sharepoint: @odata.nextLink points to another origin (%s); "
-                         "not followed, list may be incomplete",
+            log_warn(LG,
+                     "sharepoint: @odata.nextLink points to another origin (%s); "
+                     "not followed, list may be incomplete",
                      to);
             break;
         }
@@ -514,7 +516,7 @@ wsms_err integ_list(enum provider p, cJSON **out, char *why, size_t whylen)
     switch (p) {
     case PROV_JIRA:
         c.auth = cfg->jira_email && *cfg->jira_email ? basic_auth(cfg->jira_email, token)
-                                                      : bearer_auth(token);
+                                                     : bearer_auth(token);
         break;
     case PROV_ADO:
         c.auth = basic_auth("", token);

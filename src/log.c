@@ -15,12 +15,8 @@ int log_parse_level(const char *s)
     static const struct {
         const char *name;
         int level;
-    } names[] = {{"DEBUG", LOG_DEBUG},
-                 {"INFO", LOG_INFO},
-                 {"WARNING", LOG_WARNING},
-                 {"WARN", LOG_WARNING},
-                 {"ERROR", LOG_ERROR},
-                 {"CRITICAL", LOG_CRITICAL}};
+    } names[] = {{"DEBUG", LOG_DEBUG},  {"INFO", LOG_INFO},   {"WARNING", LOG_WARNING},
+                 {"WARN", LOG_WARNING}, {"ERROR", LOG_ERROR}, {"CRITICAL", LOG_CRITICAL}};
     if (!s)
         return -1;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -71,8 +67,8 @@ void log_msg(int level, const char *logger, const char *fmt, ...)
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
     int n = snprintf(line, sizeof(line), "%04d-%02d-%02d %02d:%02d:%02d,%03d - %s - %s - ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, (int)(tv.tv_usec / 1000), logger, level_name(level));
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     (int)(tv.tv_usec / 1000), logger, level_name(level));
     if (n < 0)
         return;
     size_t off = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;

@@ -132,8 +132,9 @@ int main(int argc, char **argv)
         fd = 0;
     }
     if (!is_socket(fd)) {
-        fprintf(stderr, "wsmsd: fd %d is not a listening socket; use --socket or run under "
-                        "spawn-fcgi or systemd\n",
+        fprintf(stderr,
+                "wsmsd: fd %d is not a listening socket; use --socket or run under "
+                "spawn-fcgi or systemd\n",
                 fd);
         return 2;
     }

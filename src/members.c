@@ -230,8 +230,7 @@ wsms_err members_add(struct request *rq, const char *email, enum role role,
     if (guid_new(id) != 0)
         return E_INTERNAL_SERVER_ERROR;
     iso8601_ms(now, added);
-    struct member_row m = {id,          rq->workspace_id, NULL, email, display_name,
-                           role_name(role), added};
+    struct member_row m = {id, rq->workspace_id, NULL, email, display_name, role_name(role), added};
     if ((e = begin_change(rq)) != WSMS_OK)
         goto out;
     if (rq->role < ROLE_ADMIN) {
@@ -275,8 +274,8 @@ out:
     return e;
 }
 
-wsms_err members_set_role(struct request *rq, const char *member_id, enum role role,
-                          cJSON **out, bool *is_caller, const char **why)
+wsms_err members_set_role(struct request *rq, const char *member_id, enum role role, cJSON **out,
+                          bool *is_caller, const char **why)
 {
     char mid[GUID_LEN + 1];
     struct member_row m;
@@ -351,8 +350,8 @@ out:
     return e;
 }
 
-wsms_err members_remove(struct request *rq, const char *member_id, cJSON **out,
-                        bool *is_caller, const char **why)
+wsms_err members_remove(struct request *rq, const char *member_id, cJSON **out, bool *is_caller,
+                        const char **why)
 {
     char mid[GUID_LEN + 1];
     struct member_row m;
@@ -382,8 +381,7 @@ wsms_err members_remove(struct request *rq, const char *member_id, cJSON **out,
         goto out;
     }
     long n = 0;
-    e = db_exec(&n,
-                "DELETE FROM pmassist_master.WorkspaceMember WHERE id = ? AND workspace_id = ?",
+    e = db_exec(&n, "DELETE FROM pmassist_master.WorkspaceMember WHERE id = ? AND workspace_id = ?",
                 "ss", mid, rq->workspace_id);
     if (e == WSMS_OK && n != 1)
         e = E_MEMBER_NOT_FOUND;
@@ -395,8 +393,7 @@ wsms_err members_remove(struct request *rq, const char *member_id, cJSON **out,
         e = E_INTERNAL_SERVER_ERROR;
         goto out;
     }
-    if ((e = audit_write(rq->workspace_id, "MEMBER_REMOVED", rq->user.user_id, details)) !=
-        WSMS_OK)
+    if ((e = audit_write(rq->workspace_id, "MEMBER_REMOVED", rq->user.user_id, details)) != WSMS_OK)
         goto out;
     if (!(obj = member_json(&m)))
         e = E_INTERNAL_SERVER_ERROR;

@@ -19,14 +19,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define LG "metrics"
-#define MAX_SLOTS 128
+#define LG         "metrics"
+#define MAX_SLOTS  128
 #define MAX_ROUTES 48
-#define NBUCKETS 11
-#define NPROV 4
-#define NOUT 5
-#define MAGIC 0x57534d53u /* "WSMS" */
-#define VERSION 1u
+#define NBUCKETS   11
+#define NPROV      4
+#define NOUT       5
+#define MAGIC      0x57534d53u /* "WSMS" */
+#define VERSION    1u
 
 static const double bucket_ms[NBUCKETS - 1] = {1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000};
 static const char *const prov_names[NPROV] = {"jira", "ado", "snow", "sharepoint"};
@@ -285,8 +285,8 @@ char *metrics_render(struct arena *a)
             for (int i = 0; i < n; i++)
                 v += s[i].routes[idx].by_class[c];
             if (v)
-                ok &= sb_printf(&b, "wsms_requests_total{route=\"%s\",class=\"%s\"} %llu\n",
-                                name, cls[c], (unsigned long long)v) == 0;
+                ok &= sb_printf(&b, "wsms_requests_total{route=\"%s\",class=\"%s\"} %llu\n", name,
+                                cls[c], (unsigned long long)v) == 0;
         }
     }
     ok &= sb_printf(&b, "# HELP wsms_request_duration_seconds Request latency by route.\n"
@@ -339,9 +339,9 @@ char *metrics_render(struct arena *a)
             uint64_t v = 0;
             for (int i = 0; i < n; i++)
                 v += s[i].integ[p][o];
-            ok &= sb_printf(&b,
-                            "wsms_integration_calls_total{provider=\"%s\",outcome=\"%s\"} %llu\n",
-                            prov_names[p], out_names[o], (unsigned long long)v) == 0;
+            ok &=
+                sb_printf(&b, "wsms_integration_calls_total{provider=\"%s\",outcome=\"%s\"} %llu\n",
+                          prov_names[p], out_names[o], (unsigned long long)v) == 0;
         }
     uint64_t jwks = 0, starts = 0;
     int live = 0, busy = 0;

@@ -208,8 +208,8 @@ static int upgrade(struct arena *a, const char *kind, const char *component, con
         e = apply_one(kind, component, schema, v, true);
         if (e != WSMS_OK) {
             printf(" failed\n");
-            fprintf(stderr, "migrate: %s version %d failed (%s); see the log above\n", component,
-                    v, err_code(e));
+            fprintf(stderr, "migrate: %s version %d failed (%s); see the log above\n", component, v,
+                    err_code(e));
             return 1;
         }
         printf(" done\n");
@@ -234,8 +234,8 @@ int migrate_run(void)
     if (upgrade(a, "master", "master", NULL) != 0)
         goto out;
     struct db_rows rows;
-    e = db_query(a, &rows, "SELECT db_schema_name FROM pmassist_master.Workspace ORDER BY created_at",
-                 "");
+    e = db_query(a, &rows,
+                 "SELECT db_schema_name FROM pmassist_master.Workspace ORDER BY created_at", "");
     if (e != WSMS_OK) {
         fprintf(stderr, "migrate: cannot list workspaces (%s)\n", err_code(e));
         goto out;

@@ -60,8 +60,7 @@ const struct route *router_match(struct arena *a, const char *method, const char
         }
         path_known = 1;
         if (!strstr(allow, t[i].method)) {
-            int w = snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "",
-                             t[i].method);
+            int w = snprintf(allow + used, allowlen - used, "%s%s", used ? ", " : "", t[i].method);
             if (w > 0 && (size_t)w < allowlen - used)
                 used += (size_t)w;
         }

@@ -149,18 +149,25 @@ static void build_timeout_record(int fcgi_id, const char *rid)
     unsigned char *p = (unsigned char *)timeout_rec;
     size_t o = 0;
     /* FCGI_STDOUT with the answer, an empty FCGI_STDOUT, FCGI_END_REQUEST */
-    const unsigned char hdr[8] = {1, 6, (unsigned char)(fcgi_id >> 8), (unsigned char)fcgi_id,
-                                  (unsigned char)(n >> 8), (unsigned char)n, 0, 0};
+    const unsigned char hdr[8] = {1,
+                                  6,
+                                  (unsigned char)(fcgi_id >> 8),
+                                  (unsigned char)fcgi_id,
+                                  (unsigned char)(n >> 8),
+                                  (unsigned char)n,
+                                  0,
+                                  0};
     memcpy(p + o, hdr, 8);
     o += 8;
     memcpy(p + o, body, (size_t)n);
     o += (size_t)n;
-    const unsigned char eos[8] = {1, 6, (unsigned char)(fcgi_id >> 8), (unsigned char)fcgi_id,
-                                  0, 0, 0, 0};
+    const unsigned char eos[8] = {1, 6, (unsigned char)(fcgi_id >> 8), (unsigned char)fcgi_id, 0, 0,
+                                  0, 0};
     memcpy(p + o, eos, 8);
     o += 8;
-    const unsigned char end[16] = {1, 3, (unsigned char)(fcgi_id >> 8), (unsigned char)fcgi_id,
-                                   0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    const unsigned char end[16] = {
+        1, 3, (unsigned char)(fcgi_id >> 8), (unsigned char)fcgi_id, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0};
     memcpy(p + o, end, 16);
     o += 16;
     timeout_len = o;
@@ -293,8 +300,8 @@ static bool is_json_type(const char *ct)
     while (*ct == ' ')
         ct++;
     size_t n = strlen("application/json");
-    return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' ||
-                                                            ct[n] == ' ');
+    return strncasecmp(ct, "application/json", n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
 /* Parses the request line parts, body and route. Returns WSMS_OK or an

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LG "supervisor"
+#define LG          "supervisor"
 #define MAX_WORKERS 256
 
 struct child {
@@ -97,8 +97,7 @@ static void reap(int listen_fd, const char *self, int stopping)
             long ms = 100L << (kids[i].fast_deaths > 6 ? 6 : kids[i].fast_deaths);
             if (ms > 5000)
                 ms = 5000;
-            log_warn(LG, "worker died %d time(s) quickly; waiting %ld ms", kids[i].fast_deaths,
-                     ms);
+            log_warn(LG, "worker died %d time(s) quickly; waiting %ld ms", kids[i].fast_deaths, ms);
             struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
             nanosleep(&ts, NULL);
         } else {

@@ -202,8 +202,7 @@ int sha256(const void *data, size_t len, unsigned char out[32])
     return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 && n == 32 ? 0 : -1;
 }
 
-int hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
-                unsigned char out[32])
+int hmac_sha256(const void *key, size_t keylen, const void *data, size_t len, unsigned char out[32])
 {
     unsigned int n = 0;
     if (keylen > INT32_MAX)

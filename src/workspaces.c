@@ -27,24 +27,24 @@ struct ws_row {
     const char *db_schema_name, *last_seen_utc, *status;
 };
 
-#define WS_COLS                                                                                  \
-    "w.id, w.name, w.description, w.created_by, w.created_at, w.updated_at, w.blob_path, "       \
+#define WS_COLS                                                                                    \
+    "w.id, w.name, w.description, w.created_by, w.created_at, w.updated_at, w.blob_path, "         \
     "w.is_active, w.db_schema_name, w.last_seen_utc, w.status"
 
 struct integ_row {
-    const char *id, *workspace_id, *provider, *display_name, *url, *connection_status,
-        *added_by, *added_utc;
+    const char *id, *workspace_id, *provider, *display_name, *url, *connection_status, *added_by,
+        *added_utc;
 };
 
-#define INTEG_COLS                                                                               \
-    "workspace_integration_id, workspace_id, provider, integration_display_name, url, "          \
+#define INTEG_COLS                                                                                 \
+    "workspace_integration_id, workspace_id, provider, integration_display_name, url, "            \
     "connection_status, added_by_user_id, added_utc"
 
 /* Workspaces the caller belongs to (alias w), by oid or by a not yet bound
  * email; two parameters: user_id, email. */
-#define MINE                                                                                     \
-    "FROM pmassist_master.Workspace w WHERE w.is_active = 1 AND EXISTS (SELECT 1 FROM "          \
-    "pmassist_master.WorkspaceMember m WHERE m.workspace_id = w.id AND (m.user_id = ? OR "       \
+#define MINE                                                                                       \
+    "FROM pmassist_master.Workspace w WHERE w.is_active = 1 AND EXISTS (SELECT 1 FROM "            \
+    "pmassist_master.WorkspaceMember m WHERE m.workspace_id = w.id AND (m.user_id = ? OR "         \
     "(m.user_id IS NULL AND m.user_email = ?)))"
 
 static bool add_str(cJSON *o, const char *k, const char *v)
@@ -145,8 +145,7 @@ static wsms_err integ_table(const char *schema, char buf[TABLE_MAX])
 }
 
 /* The integrations of one workspace appended to arr. */
-static wsms_err integrations_of(struct arena *a, const char *ws_id, const char *schema,
-                                cJSON *arr)
+static wsms_err integrations_of(struct arena *a, const char *ws_id, const char *schema, cJSON *arr)
 {
     char table[TABLE_MAX];
     struct db_rows rows;
@@ -233,11 +232,11 @@ wsms_err ws_create(struct request *rq, const struct ws_new *in, cJSON **out)
     if (!email || !blob_path || !integ_sql || ascii_lower(u->email ? u->email : "", email, elen))
         return E_INTERNAL_SERVER_ERROR;
 
-    struct ws_row w = {id,      in->name,  in->description, u->user_id, now_iso, now_iso,
-                       blob_path, true,    schema,          NULL,       "Active"};
+    struct ws_row w = {id,        in->name, in->description, u->user_id, now_iso, now_iso,
+                       blob_path, true,     schema,          NULL,       "Active"};
     struct member_row m = {member_id, id, u->user_id, email, u->display_name, "OWNER", now_iso};
-    struct integ_row g = {integ_id,  id,        in->provider, in->provider_project,
-                          NULL,      "Pending", u->user_id,   now_iso};
+    struct integ_row g = {integ_id, id,        in->provider, in->provider_project,
+                          NULL,     "Pending", u->user_id,   now_iso};
     cJSON *members, *links;
     if (!(obj = ws_json(&w)) || !(members = add_array(obj, "members")) ||
         !append(members, member_json(&m)) || !(links = add_array(obj, "external_links")) ||
@@ -250,22 +249,28 @@ wsms_err ws_create(struct request *rq, const struct ws_new *in, cJSON **out)
                 "INSERT INTO pmassist_master.Workspace (id, name, description, created_by, "
                 "created_at, updated_at, blob_path, is_active, db_schema_name, last_seen_utc, "
                 "status) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, NULL, ?)",
-                "sssstt" "sss", id, in->name, in->description, u->user_id, now, now, blob_path,
-                schema, "Active");
+                "sssstt"
+                "sss",
+                id, in->name, in->description, u->user_id, now, now, blob_path, schema, "Active");
     if (e != WSMS_OK)
         goto out;
     e = db_exec(NULL,
                 "INSERT INTO pmassist_master.WorkspaceMember "
                 "(id, workspace_id, user_id, user_email, display_name, role, added_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                "ssssss" "t", member_id, id, u->user_id, email, u->display_name, "OWNER", now);
+                "ssssss"
+                "t",
+                member_id, id, u->user_id, email, u->display_name, "OWNER", now);
     if (e != WSMS_OK)
         goto out;
     if ((e = migrate_create_workspace(schema)) != WSMS_OK)
         goto out;
     if (in->provider) {
-        e = db_exec(NULL, integ_sql, "sssss" "sst", integ_id, id, u->user_id,
-                    in->provider_project, in->provider, "Pending", u->user_id, now);
+        e = db_exec(NULL, integ_sql,
+                    "sssss"
+                    "sst",
+                    integ_id, id, u->user_id, in->provider_project, in->provider, "Pending",
+                    u->user_id, now);
         if (e != WSMS_OK)
             goto out;
     }
@@ -396,10 +401,9 @@ wsms_err ws_list(struct request *rq, long limit, long offset, cJSON **out, long 
     if (e != WSMS_OK)
         goto out;
     *total = (long)db_val_ll(&rows, 0, 0, 0);
-    const char *sql = arena_printf(rq->arena,
-                                   "SELECT " WS_COLS " " MINE
-                                   " ORDER BY w.created_at DESC, w.id DESC%s",
-                                   dialect_page_sql(db_type(), limit, offset, pg));
+    const char *sql = arena_printf(
+        rq->arena, "SELECT " WS_COLS " " MINE " ORDER BY w.created_at DESC, w.id DESC%s",
+        dialect_page_sql(db_type(), limit, offset, pg));
     e = E_INTERNAL_SERVER_ERROR;
     if (!sql)
         goto out;

@@ -29,9 +29,9 @@ static void fz_http_check_path(const char *in, size_t n, const char *out)
         /* refused: there must be a bad escape or an encoded NUL */
         int bad = 0;
         for (size_t i = 0; i < n; i++)
-            if (in[i] == '%' && (i + 2 >= n || !fz_http_hexval(in[i + 1]) ||
-                                 !fz_http_hexval(in[i + 2]) ||
-                                 (in[i + 1] == '0' && in[i + 2] == '0')))
+            if (in[i] == '%' &&
+                (i + 2 >= n || !fz_http_hexval(in[i + 1]) || !fz_http_hexval(in[i + 2]) ||
+                 (in[i + 1] == '0' && in[i + 2] == '0')))
                 bad = 1;
         if (!bad && !memchr(in, '\0', n))
             abort();

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 /* a different, valid 64-byte key */
-#define WRONG_KEY                                                                                 \
+#define WRONG_KEY                                                                                  \
     "AAAAvdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 #define EXPECT(r, st, code) expect_at(__LINE__, (r), (st), (code))
@@ -410,8 +410,7 @@ START_TEST(azurite_stopped_audited)
     tc_free(&r);
     char dir[512];
     tc_stack_dir("blob", dir, sizeof(dir));
-    ck_assert_int_eq(sh("grep -q 'folders for workspace %s not created' %s/wsmsd.log", id, dir),
-                     0);
+    ck_assert_int_eq(sh("grep -q 'folders for workspace %s not created' %s/wsmsd.log", id, dir), 0);
     key_not_logged("blob", BLOB_DEV_KEY);
 }
 END_TEST

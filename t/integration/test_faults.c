@@ -24,8 +24,8 @@
 #include <unistd.h>
 
 #define NGINX_502_MSG "The worker handling this request failed"
-#define MAX_CLIENTS 8
-#define MAX_RIDS 24
+#define MAX_CLIENTS   8
+#define MAX_RIDS      24
 
 /* every own stack this suite may start, stopped again by main() whatever
  * happened to the tests */
@@ -86,11 +86,11 @@ static int req_as(struct tresp *r, const struct tc_user *u, const char *method, 
 /* What one client process saw; sent back through a pipe. */
 struct load_res {
     long total, ok, bad, noresp, created, n502;
-    long max_ms, slow;  /* slowest answer; answers over the test's bound */
-    long last_done_ms;  /* t_ms() when the last 2xx answer arrived */
-    long status;        /* single-request clients: the status */
-    long elapsed_ms;    /* single-request clients: how long it took */
-    char code[48];      /* single-request clients: error_code */
+    long max_ms, slow; /* slowest answer; answers over the test's bound */
+    long last_done_ms; /* t_ms() when the last 2xx answer arrived */
+    long status;       /* single-request clients: the status */
+    long elapsed_ms;   /* single-request clients: how long it took */
+    char code[48];     /* single-request clients: error_code */
     int nrids;
     char rids[MAX_RIDS][64]; /* request ids of POSTs answered by nginx's 502 */
     char first_bad[320];
@@ -220,8 +220,7 @@ static void get_count(int idx, void *arg, struct load_res *o)
             o->ok++;
         else {
             o->bad++;
-            note(o, "GET %s -> %ld %.200s (request %ld)", path, r.status, r.body ? r.body : "",
-                 i);
+            note(o, "GET %s -> %ld %.200s (request %ld)", path, r.status, r.body ? r.body : "", i);
         }
         tc_free(&r);
     }
@@ -389,8 +388,8 @@ static long db_count(const char *name, const char *sql)
                  "-f %s 2>&1",
                  getenv("WSMS_PG_PORT") ? getenv("WSMS_PG_PORT") : "5432", sqlf);
     else
-        snprintf(cmd, sizeof(cmd), "sqlite3 -batch -bail %s/data/pmassist_master.db < %s 2>&1",
-                 dir, sqlf);
+        snprintf(cmd, sizeof(cmd), "sqlite3 -batch -bail %s/data/pmassist_master.db < %s 2>&1", dir,
+                 sqlf);
     FILE *p = popen(cmd, "r");
     if (!p)
         return -1;
@@ -538,13 +537,12 @@ START_TEST(sigkill_worker_during_gets)
     long total = 0;
     for (int i = 0; i < 4; i++) {
         ck_assert_msg(res[i].bad == 0 && res[i].noresp == 0,
-                      "client %d: %ld of %ld GETs failed; first: %s", i,
-                      res[i].bad + res[i].noresp, res[i].total, res[i].first_bad);
+                      "client %d: %ld of %ld GETs failed; first: %s", i, res[i].bad + res[i].noresp,
+                      res[i].total, res[i].first_bad);
         total += res[i].total;
     }
     ck_assert_int_gt(total, 20);
-    printf("faults: SIGKILL of worker %d during %ld concurrent GETs: none failed\n", victim,
-           total);
+    printf("faults: SIGKILL of worker %d during %ld concurrent GETs: none failed\n", victim, total);
 
     /* its supervisor started a replacement, and the pool serves with it */
     int now = -1;
@@ -564,8 +562,7 @@ START_TEST(sigkill_worker_during_gets)
             break;
         sleep_ms(100);
     }
-    ck_assert_msg(n >= 0 && find_pid(w, n, now), "/status does not list the new worker %d",
-                  now);
+    ck_assert_msg(n >= 0 && find_pid(w, n, now), "/status does not list the new worker %d", now);
     ck_assert_msg(!find_pid(w, n, victim), "/status still lists the killed worker");
     for (int i = 0; i < 8; i++) {
         struct tresp r;
@@ -726,10 +723,10 @@ static long outage_req(const struct tc_user *u, const char *path, long want, con
             snprintf(why, whylen, "GET %s: no answer after %ld ms", path, dt);
         return dt;
     }
-    if (!why[0] && (r.status != want || (code && strcmp(tc_error_code(&r), code) != 0) ||
-                    dt > bound_ms))
-        snprintf(why, whylen, "GET %s: %ld %s in %ld ms, want %ld %s within %ld ms", path,
-                 r.status, tc_error_code(&r), dt, want, code ? code : "", bound_ms);
+    if (!why[0] &&
+        (r.status != want || (code && strcmp(tc_error_code(&r), code) != 0) || dt > bound_ms))
+        snprintf(why, whylen, "GET %s: %ld %s in %ld ms, want %ld %s within %ld ms", path, r.status,
+                 tc_error_code(&r), dt, want, code ? code : "", bound_ms);
     tc_free(&r);
     return dt;
 }
@@ -794,8 +791,8 @@ START_TEST(postgres_stopped_and_resumed)
     ck_assert_msg(resumed == 0, "PostgreSQL did not start again");
     ck_assert_msg(!why[0], "during the outage: %s", why);
     ck_assert_msg(all_saw, "not every worker got a database request during the outage");
-    printf("faults: PostgreSQL stopped: %ld database requests answered 503, slowest %ld ms\n",
-           nreq, worst);
+    printf("faults: PostgreSQL stopped: %ld database requests answered 503, slowest %ld ms\n", nreq,
+           worst);
 
     /* the same workers, never restarted, serve normally at once */
     for (int i = 0; i < 10; i++) {
@@ -867,8 +864,8 @@ START_TEST(postgres_restart_while_idle)
     flush_shared_stack();
     tc_user_free(&u);
     tc_stack_stop("pgidle");
-    ck_assert_msg(!why[0], "%ld of 16 requests failed after PostgreSQL was back; first: %s",
-                  failed, why);
+    ck_assert_msg(!why[0], "%ld of 16 requests failed after PostgreSQL was back; first: %s", failed,
+                  why);
     ck_assert_int_eq(na, nb);
     for (int i = 0; i < nb; i++) {
         const struct wstate *a = find_pid(after, na, before[i].pid);
@@ -944,8 +941,7 @@ START_TEST(stalled_integration_isolated)
         ck_assert_msg(sres[i].status == 504 && strcmp(sres[i].code, "REQUEST_TIMEOUT") == 0,
                       "stalled call %d: %ld %s", i, sres[i].status, sres[i].first_bad);
         ck_assert_msg(sres[i].elapsed_ms >= 2500 && sres[i].elapsed_ms < 8000,
-                      "stalled call %d answered after %ld ms (timeout 3 s)", i,
-                      sres[i].elapsed_ms);
+                      "stalled call %d answered after %ld ms (timeout 3 s)", i, sres[i].elapsed_ms);
     }
     ck_assert_msg(inside == 2, "the fake did not get both stalled calls");
     long total = 0, worst = 0, slow = 0;
@@ -1121,8 +1117,8 @@ START_TEST(recycling_under_load)
     for (int i = 0; i < 4; i++) {
         total += res[i].total;
         failed += res[i].bad + res[i].noresp;
-        ck_assert_msg(res[i].bad == 0 && res[i].noresp == 0, "client %d: %ld failed; first: %s",
-                      i, res[i].bad + res[i].noresp, res[i].first_bad);
+        ck_assert_msg(res[i].bad == 0 && res[i].noresp == 0, "client %d: %ld failed; first: %s", i,
+                      res[i].bad + res[i].noresp, res[i].first_bad);
     }
     ck_assert_int_eq(total, 5000);
     /* workers did recycle: about one in a hundred requests */

@@ -257,14 +257,15 @@ START_TEST(migrate_refuses_newer_database)
 {
     char cmd[2048];
     const char *tmp = getenv("WSMS_TMP");
-    snprintf(cmd, sizeof(cmd),
-             "rm -rf %s/newer && mkdir -p %s/newer && cd %s/newer && "
-             "env -i PATH=\"$PATH\" DB_TYPE=sqlite DB_PATH=%s/newer/data %s migrate > m.out 2>&1 && "
-             "sqlite3 data/pmassist_master.db \"INSERT INTO SchemaVersion VALUES "
-             "('master', 999, '2030-01-01 00:00:00')\" && "
-             "! env -i PATH=\"$PATH\" DB_TYPE=sqlite DB_PATH=%s/newer/data %s migrate > m2.out 2>&1 && "
-             "grep -q 'newer than this wsmsd' m2.out",
-             tmp, tmp, tmp, tmp, getenv("WSMS_WSMSD"), tmp, getenv("WSMS_WSMSD"));
+    snprintf(
+        cmd, sizeof(cmd),
+        "rm -rf %s/newer && mkdir -p %s/newer && cd %s/newer && "
+        "env -i PATH=\"$PATH\" DB_TYPE=sqlite DB_PATH=%s/newer/data %s migrate > m.out 2>&1 && "
+        "sqlite3 data/pmassist_master.db \"INSERT INTO SchemaVersion VALUES "
+        "('master', 999, '2030-01-01 00:00:00')\" && "
+        "! env -i PATH=\"$PATH\" DB_TYPE=sqlite DB_PATH=%s/newer/data %s migrate > m2.out 2>&1 && "
+        "grep -q 'newer than this wsmsd' m2.out",
+        tmp, tmp, tmp, tmp, getenv("WSMS_WSMSD"), tmp, getenv("WSMS_WSMSD"));
     ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST

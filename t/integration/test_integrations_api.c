@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TIMEOUT_S 2
+#define TIMEOUT_S  2
 #define JIRA_EMAIL "integ-bot@example.com"
 
 #define EXPECT(r, st, code) expect_at(__LINE__, (r), (st), (code))
@@ -115,8 +115,7 @@ static void plain(struct tresp *r, const char *base, const char *method, const c
                   const char *body)
 {
     ck_assert_int_eq(setenv("WSMS_URL", base, 1), 0);
-    ck_assert_msg(tc_request(r, method, path, body, NULL) == 0, "no answer from %s%s", base,
-                  path);
+    ck_assert_msg(tc_request(r, method, path, body, NULL) == 0, "no answer from %s%s", base, path);
 }
 
 static void fake_post(const char *path, const char *body)
@@ -356,7 +355,8 @@ static void setup(void)
         return;
     }
     started_fake = true;
-    if (make_token(tok_jira, sizeof(tok_jira), "jiratok") || make_token(tok_ado, sizeof(tok_ado), "adopat") ||
+    if (make_token(tok_jira, sizeof(tok_jira), "jiratok") ||
+        make_token(tok_ado, sizeof(tok_ado), "adopat") ||
         make_token(tok_snow, sizeof(tok_snow), "snowtok") ||
         make_token(tok_graph, sizeof(tok_graph), "graphtok") ||
         make_token(tok_jira_b, sizeof(tok_jira_b), "jirabearer")) {
@@ -410,8 +410,7 @@ static void setup(void)
              "ADO_ORG_URL=http://127.0.0.1:%d/org\nADO_PAT_TOKEN=%s\n"
              "SNOW_BASE_URL=http://127.0.0.1:%d/snow\nSNOW_API_TOKEN=%s\n"
              "GRAPH_BASE_URL=http://127.0.0.1:%d/graph\nSHAREPOINT_ACCESS_TOKEN=%s\n",
-             TIMEOUT_S, port, JIRA_EMAIL, tok_jira, port, tok_ado, port, tok_snow, port,
-             tok_graph);
+             TIMEOUT_S, port, JIRA_EMAIL, tok_jira, port, tok_ado, port, tok_snow, port, tok_graph);
     if (tc_stack_start("integdown", env, 1, url_down, sizeof(url_down)) != 0) {
         snprintf(setup_err, sizeof(setup_err), "own stack integdown did not start");
         return;
@@ -766,8 +765,9 @@ START_TEST(no_credentials_in_worker_logs)
 {
     ready();
     const char *stacks[] = {"integ", "integb", "integdown"};
-    const char *secrets[] = {tok_jira,   tok_ado,   tok_snow,   tok_graph,  tok_jira_b,
-                             auth_jira + 6, auth_ado + 6}; /* base64 parts of the Basic forms */
+    const char *secrets[] = {
+        tok_jira,   tok_ado,       tok_snow,    tok_graph,
+        tok_jira_b, auth_jira + 6, auth_ado + 6}; /* base64 parts of the Basic forms */
     for (size_t s = 0; s < sizeof(stacks) / sizeof(stacks[0]); s++) {
         char dir[512];
         tc_stack_dir(stacks[s], dir, sizeof(dir));
@@ -779,8 +779,7 @@ START_TEST(no_credentials_in_worker_logs)
     }
     char dir[512];
     tc_stack_dir("integ", dir, sizeof(dir));
-    ck_assert_int_eq(sh("grep -q 'jira list failed: EXTERNAL_SERVICE_ERROR' %s/wsmsd.log", dir),
-                     0);
+    ck_assert_int_eq(sh("grep -q 'jira list failed: EXTERNAL_SERVICE_ERROR' %s/wsmsd.log", dir), 0);
 }
 END_TEST
 

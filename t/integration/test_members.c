@@ -13,12 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define EXPECT(r, st, code)                                                                      \
-    do {                                                                                         \
-        ck_assert_msg((r)->status == (st), "line %d: want %d, got %ld: %s", __LINE__, (int)(st), \
-                      (r)->status, (r)->body ? (r)->body : "");                                  \
-        if (code)                                                                                \
-            ck_assert_str_eq(tc_error_code(r), (const char *)(code));                            \
+#define EXPECT(r, st, code)                                                                        \
+    do {                                                                                           \
+        ck_assert_msg((r)->status == (st), "line %d: want %d, got %ld: %s", __LINE__, (int)(st),   \
+                      (r)->status, (r)->body ? (r)->body : "");                                    \
+        if (code)                                                                                  \
+            ck_assert_str_eq(tc_error_code(r), (const char *)(code));                              \
     } while (0)
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -53,8 +53,8 @@ static void create_ws(const struct tc_user *u, const char *name, char id[64])
     tc_free(&r);
 }
 
-static void add_member(const struct tc_user *u, const char *ws, const char *email,
-                       const char *role, char mid[64])
+static void add_member(const struct tc_user *u, const char *ws, const char *email, const char *role,
+                       char mid[64])
 {
     char path[256], body[512];
     struct tresp r;
@@ -275,9 +275,9 @@ START_TEST(add_duplicate_and_owner_rules)
     member_user(&a, &o, ws, "ADMIN", NULL);
     add_member(&o, ws, "dup-target@example.com", "VIEWER", NULL);
     snprintf(path, sizeof(path), "/workspaces/%s/members", ws);
-    ck_assert_int_eq(
-        tc_as(&r, &o, "POST", path, "{\"user_email\":\"DUP-Target@Example.com\",\"role\":\"ADMIN\"}"),
-        0);
+    ck_assert_int_eq(tc_as(&r, &o, "POST", path,
+                           "{\"user_email\":\"DUP-Target@Example.com\",\"role\":\"ADMIN\"}"),
+                     0);
     EXPECT(&r, 409, "CONFLICT");
     tc_free(&r);
     /* the caller is already a member too */
@@ -390,7 +390,8 @@ START_TEST(patch_rules)
     cJSON_Delete(roles);
     snprintf(path, sizeof(path), "/workspaces/%s/members", ws);
     ck_assert_int_eq(
-        tc_as(&r, &a, "POST", path, "{\"user_email\":\"late@example.com\",\"role\":\"VIEWER\"}"), 0);
+        tc_as(&r, &a, "POST", path, "{\"user_email\":\"late@example.com\",\"role\":\"VIEWER\"}"),
+        0);
     EXPECT(&r, 403, "INSUFFICIENT_PERMISSIONS");
     tc_free(&r);
     snprintf(path, sizeof(path), "/workspaces/%s/audit", ws);
@@ -824,8 +825,7 @@ START_TEST(list_pagination)
     ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
     ck_assert_str_eq(jstr(cJSON_GetArrayItem(r.json, 0), "id"), ids[3]);
     tc_free(&r);
-    static const char *const bad[] = {"limit=0", "limit=201", "limit=-5", "offset=-1",
-                                      "limit=1e3"};
+    static const char *const bad[] = {"limit=0", "limit=201", "limit=-5", "offset=-1", "limit=1e3"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         snprintf(path, sizeof(path), "/workspaces/%s/members?%s", ws, bad[i]);
         ck_assert_int_eq(tc_as(&r, &o, "GET", path, NULL), 0);

@@ -20,12 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EXPECT(r, st, code)                                                                      \
-    do {                                                                                         \
-        ck_assert_msg((r)->status == (st), "line %d: want %d, got %ld: %s", __LINE__, (int)(st), \
-                      (r)->status, (r)->body ? (r)->body : "");                                  \
-        if (code)                                                                                \
-            ck_assert_str_eq(tc_error_code(r), (const char *)(code));                            \
+#define EXPECT(r, st, code)                                                                        \
+    do {                                                                                           \
+        ck_assert_msg((r)->status == (st), "line %d: want %d, got %ld: %s", __LINE__, (int)(st),   \
+                      (r)->status, (r)->body ? (r)->body : "");                                    \
+        if (code)                                                                                  \
+            ck_assert_str_eq(tc_error_code(r), (const char *)(code));                              \
     } while (0)
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -68,8 +68,8 @@ static void create_ws(const struct tc_user *u, const char *name, char id[64])
 }
 
 /* Adds email with role to ws as u; the member id into mid (may be NULL). */
-static void add_member(const struct tc_user *u, const char *ws, const char *email,
-                       const char *role, char mid[64])
+static void add_member(const struct tc_user *u, const char *ws, const char *email, const char *role,
+                       char mid[64])
 {
     char path[256], body[512];
     struct tresp r;
@@ -244,8 +244,8 @@ START_TEST(create_providers_canonical)
     for (size_t i = 0; i < sizeof(in) / sizeof(*in); i++) {
         char body[256];
         struct tresp r;
-        snprintf(body, sizeof(body), "{\"name\":\"p%zu\",\"provider\":\"%s\",\"provider_project\":\"X\"}",
-                 i, in[i]);
+        snprintf(body, sizeof(body),
+                 "{\"name\":\"p%zu\",\"provider\":\"%s\",\"provider_project\":\"X\"}", i, in[i]);
         ck_assert_int_eq(tc_as(&r, &u, "POST", "/workspaces", body), 0);
         EXPECT(&r, 201, NULL);
         cJSON *l = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "external_links"), 0);
@@ -357,8 +357,7 @@ START_TEST(create_validation)
     }
     /* two problems, two details */
     struct tresp r;
-    ck_assert_int_eq(tc_as(&r, &u, "POST", "/workspaces", "{\"name\":\"\",\"description\":1}"),
-                     0);
+    ck_assert_int_eq(tc_as(&r, &u, "POST", "/workspaces", "{\"name\":\"\",\"description\":1}"), 0);
     EXPECT(&r, 422, "VALIDATION_ERROR");
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "details")), 2);
     tc_free(&r);
@@ -413,11 +412,11 @@ START_TEST(list_pagination_and_order)
             ck_assert_str_eq(jstr(cJSON_GetArrayItem(links, 0), "workspace_id"), ids[2 - i]);
         ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(w, "is_active")));
     }
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(r.json, 0),
-                                                                   "external_links"),
-                                              0),
-                          "provider"),
-                     "SNOW");
+    ck_assert_str_eq(
+        jstr(cJSON_GetArrayItem(
+                 cJSON_GetObjectItem(cJSON_GetArrayItem(r.json, 0), "external_links"), 0),
+             "provider"),
+        "SNOW");
     tc_free(&r);
 
     ck_assert_int_eq(tc_as(&r, &u, "GET", "/workspaces?limit=2&offset=0", NULL), 0);
@@ -437,9 +436,9 @@ START_TEST(list_pagination_and_order)
     ck_assert_int_eq(total_of(&r), 3);
     tc_free(&r);
 
-    static const char *const bad[] = {"limit=0",        "limit=-1",   "limit=201",
-                                      "limit=99999999999999999999", "limit=abc",
-                                      "offset=-1",      "limit=",     "offset=1.5"};
+    static const char *const bad[] = {
+        "limit=0",   "limit=-1",  "limit=201", "limit=99999999999999999999",
+        "limit=abc", "offset=-1", "limit=",    "offset=1.5"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         char path[128];
         snprintf(path, sizeof(path), "/workspaces?%s", bad[i]);
@@ -526,8 +525,7 @@ START_TEST(bounded_queries)
     long m1 = min_statements(&a, path);
     snprintf(path, sizeof(path), "/workspaces/%s", big);
     long m5 = min_statements(&a, path);
-    ck_assert_msg(m1 == m5, "GET /workspaces/{id}: %ld statements for 1 member, %ld for 5", m1,
-                  m5);
+    ck_assert_msg(m1 == m5, "GET /workspaces/{id}: %ld statements for 1 member, %ld for 5", m1, m5);
     tc_user_free(&a);
     tc_user_free(&b);
 }
@@ -824,8 +822,8 @@ START_TEST(audit_log)
     ck_assert_int_eq(total_of(&r), 1);
     ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
     ck_assert_str_eq(jstr(cJSON_GetArrayItem(r.json, 0), "action"), "MEMBER_ADDED");
-    ck_assert_str_eq(
-        jstr(cJSON_GetObjectItem(cJSON_GetArrayItem(r.json, 0), "details"), "role"), "VIEWER");
+    ck_assert_str_eq(jstr(cJSON_GetObjectItem(cJSON_GetArrayItem(r.json, 0), "details"), "role"),
+                     "VIEWER");
     tc_free(&r);
     snprintf(path, sizeof(path), "/workspaces/%s/audit?action=NOTHING_LIKE_THIS", a);
     ck_assert_int_eq(tc_as(&r, &o, "GET", path, NULL), 0);
@@ -863,10 +861,22 @@ struct expect {
     const char *code;
 };
 
-#define OK(s) {s, NULL}
-#define UNA {403, "USER_NOT_AUTHORIZED"}
-#define INS {403, "INSUFFICIENT_PERMISSIONS"}
-#define GONE {404, "WORKSPACE_NOT_FOUND"}
+#define OK(s)                                                                                      \
+    {                                                                                              \
+        s, NULL                                                                                    \
+    }
+#define UNA                                                                                        \
+    {                                                                                              \
+        403, "USER_NOT_AUTHORIZED"                                                                 \
+    }
+#define INS                                                                                        \
+    {                                                                                              \
+        403, "INSUFFICIENT_PERMISSIONS"                                                            \
+    }
+#define GONE                                                                                       \
+    {                                                                                              \
+        404, "WORKSPACE_NOT_FOUND"                                                                 \
+    }
 
 /* path: "/workspaces/<id>" + sub [+ "<member id>" + tail when on a member] */
 static const struct {
@@ -877,9 +887,17 @@ static const struct {
     {"GET", "", "", NULL, false, {OK(200), OK(200), OK(200), OK(200), UNA, GONE}},
     {"GET", "/members", "", NULL, false, {OK(200), OK(200), OK(200), OK(200), UNA, GONE}},
     {"POST", "/members", "", "new", false, {OK(201), OK(201), INS, INS, UNA, GONE}},
-    {"PATCH", "/members/", "", "{\"role\":\"MEMBER\"}", true,
+    {"PATCH",
+     "/members/",
+     "",
+     "{\"role\":\"MEMBER\"}",
+     true,
      {OK(200), OK(200), INS, INS, UNA, GONE}},
-    {"PATCH", "/members/", "/role", "{\"role\":\"MEMBER\"}", true,
+    {"PATCH",
+     "/members/",
+     "/role",
+     "{\"role\":\"MEMBER\"}",
+     true,
      {OK(200), OK(200), INS, INS, UNA, GONE}},
     {"DELETE", "/members/", "", NULL, true, {OK(200), OK(200), INS, INS, UNA, GONE}},
     {"GET", "/audit", "", NULL, false, {OK(200), OK(200), INS, INS, UNA, GONE}},
@@ -890,8 +908,8 @@ START_TEST(role_matrix)
 {
     struct tc_user users[C_ARCHIVED];
     static const char *const roles[] = {"OWNER", "ADMIN", "MEMBER", "VIEWER"};
-    static const char *const names[] = {"OWNER", "ADMIN", "MEMBER", "VIEWER", "non-member",
-                                        "archived"};
+    static const char *const names[] = {"OWNER",  "ADMIN",      "MEMBER",
+                                        "VIEWER", "non-member", "archived"};
     char ws[64], arch[64], arch_member[64];
     new_user(&users[C_OWNER], "mx-owner");
     for (int c = C_ADMIN; c <= C_NONE; c++)

@@ -131,8 +131,7 @@ static EVP_PKEY *test_key(void)
     return key;
 }
 
-char *tc_entra_token(const char *oid, const char *email, const char *name,
-                     const char *claims_json)
+char *tc_entra_token(const char *oid, const char *email, const char *name, const char *claims_json)
 {
     EVP_PKEY *key = test_key();
     const char *tenant = getenv("AZURE_TENANT_ID");

@@ -33,8 +33,7 @@ struct tc_user {
 
 /* Entra token for arbitrary claims overrides (JSON object text merged into
  * the standard valid claims; NULL for none). malloc'd. */
-char *tc_entra_token(const char *oid, const char *email, const char *name,
-                     const char *claims_json);
+char *tc_entra_token(const char *oid, const char *email, const char *name, const char *claims_json);
 /* A new random user with a signed Entra token and a PMA token from
  * /auth/validate. email_prefix may be a full address (contains '@'). */
 int tc_user_new(struct tc_user *u, const char *email_prefix);

@@ -79,7 +79,8 @@ int th_fake_start(char *dir, size_t dirlen, char *url, size_t urllen, const char
     snprintf(dir, dirlen, "/tmp/wsms-fake-XXXXXX");
     if (!mkdtemp(dir))
         return -1;
-    if (th_run_sh("%s sh '%s/t/lib/fake.sh' start '%s' >/dev/null", env ? env : "", th_root, dir) != 0)
+    if (th_run_sh("%s sh '%s/t/lib/fake.sh' start '%s' >/dev/null", env ? env : "", th_root, dir) !=
+        0)
         return -1;
     int port = th_read_int_file(dir, "fake.port");
     if (port <= 0)
@@ -98,14 +99,27 @@ void th_fake_stop(const char *dir)
 
 void th_config_with(const char *const *kv)
 {
-    static const char *vars[] = {"JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN",
-                                 "ADO_ORG_URL", "ADO_PAT_TOKEN", "SNOW_BASE_URL",
-                                 "SNOW_API_TOKEN", "GRAPH_BASE_URL", "SHAREPOINT_ACCESS_TOKEN",
-                                 "INTEGRATION_TIMEOUT_SECONDS", "OUTBOUND_PROXY",
-                                 "AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_CONTAINER_NAME",
-                                 "http_proxy", "HTTP_PROXY",
-                                 "https_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy",
-                                 "NO_PROXY", "no_proxy"};
+    static const char *vars[] = {"JIRA_BASE_URL",
+                                 "JIRA_EMAIL",
+                                 "JIRA_API_TOKEN",
+                                 "ADO_ORG_URL",
+                                 "ADO_PAT_TOKEN",
+                                 "SNOW_BASE_URL",
+                                 "SNOW_API_TOKEN",
+                                 "GRAPH_BASE_URL",
+                                 "SHAREPOINT_ACCESS_TOKEN",
+                                 "INTEGRATION_TIMEOUT_SECONDS",
+                                 "OUTBOUND_PROXY",
+                                 "AZURE_STORAGE_CONNECTION_STRING",
+                                 "AZURE_STORAGE_CONTAINER_NAME",
+                                 "http_proxy",
+                                 "HTTP_PROXY",
+                                 "https_proxy",
+                                 "HTTPS_PROXY",
+                                 "ALL_PROXY",
+                                 "all_proxy",
+                                 "NO_PROXY",
+                                 "no_proxy"};
     char err[256];
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         unsetenv(vars[i]);
@@ -140,7 +154,8 @@ int th_count_listener(const cJSON *reqs, const char *listener)
 {
     int n = 0;
     const cJSON *r;
-    cJSON_ArrayForEach(r, reqs) {
+    cJSON_ArrayForEach(r, reqs)
+    {
         const cJSON *l = cJSON_GetObjectItemCaseSensitive(r, "listener");
         if (cJSON_IsString(l) && strcmp(l->valuestring, listener) == 0)
             n++;
@@ -159,4 +174,3 @@ int th_closed_port(void)
     close(s);
     return ntohs(a.sin_port);
 }
-

@@ -22,7 +22,6 @@
 
 /* ---- harness: repo th_root, the fake, config ---- */
 
-
 /* Environment for one test: integration settings cleared, then the pairs. */
 static void teardown(void)
 {
@@ -34,10 +33,10 @@ static char az_dir[PATH_MAX];
 static int az_port = -1;
 static char az_err[256] = "not started";
 
-#define DEV_KEY BLOB_DEV_KEY
+#define DEV_KEY   BLOB_DEV_KEY
 #define CONTAINER "wsms-unit"
 /* a different, valid 64-byte key */
-#define WRONG_KEY                                                                                 \
+#define WRONG_KEY                                                                                  \
     "AAAAvdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 static void use_azurite(const char *key)
@@ -58,16 +57,15 @@ static void use_azurite(const char *key)
 #define KAT_KEY_B64 "c2VjcmV0LWtleS1mb3Itd3Ntcy10ZXN0cy0wMTIzNDU2Nzg5"
 #define KAT_KEY_HEX "7365637265742d6b65792d666f722d77736d732d74657374732d30313233343536373839"
 
-static const char kat_list_sts[] =
-    "GET\n\n\n\n\n\n\n\n\n\n\n\n"
-    "x-ms-client-request-id:abc\n"
-    "x-ms-date:Fri, 26 Jun 2015 23:39:12 GMT\n"
-    "x-ms-version:2021-08-06\n"
-    "/myaccount/mycontainer\n"
-    "comp:list\n"
-    "include:metadata,snapshots\n"
-    "prefix:workspaces/x/\n"
-    "restype:container";
+static const char kat_list_sts[] = "GET\n\n\n\n\n\n\n\n\n\n\n\n"
+                                   "x-ms-client-request-id:abc\n"
+                                   "x-ms-date:Fri, 26 Jun 2015 23:39:12 GMT\n"
+                                   "x-ms-version:2021-08-06\n"
+                                   "/myaccount/mycontainer\n"
+                                   "comp:list\n"
+                                   "include:metadata,snapshots\n"
+                                   "prefix:workspaces/x/\n"
+                                   "restype:container";
 
 static const char kat_put_sts[] = "PUT\n\n\n5\n\ntext/plain\n\n\n\n\n\n\n"
                                   "x-ms-blob-type:BlockBlob\n"
@@ -78,11 +76,11 @@ static const char kat_put_sts[] = "PUT\n\n\n5\n\ntext/plain\n\n\n\n\n\n\n"
 static void kat_account(struct blob_account *a)
 {
     char why[128];
-    ck_assert_int_eq(blob_parse_connection_string(
-                         "DefaultEndpointsProtocol=https;AccountName=myaccount;"
-                         "AccountKey=" KAT_KEY_B64 ";EndpointSuffix=core.windows.net",
-                         a, why, sizeof why),
-                     0);
+    ck_assert_int_eq(
+        blob_parse_connection_string("DefaultEndpointsProtocol=https;AccountName=myaccount;"
+                                     "AccountKey=" KAT_KEY_B64 ";EndpointSuffix=core.windows.net",
+                                     a, why, sizeof why),
+        0);
 }
 
 START_TEST(test_string_to_sign)
@@ -146,8 +144,8 @@ static void openssl_signature(const char *sts, char *out, size_t outlen)
     }
     esc[j] = '\0';
     snprintf(cmd, sizeof cmd,
-             "printf '%s' | openssl dgst -sha256 -mac HMAC -macopt hexkey:%s -binary | base64",
-             esc, KAT_KEY_HEX);
+             "printf '%s' | openssl dgst -sha256 -mac HMAC -macopt hexkey:%s -binary | base64", esc,
+             KAT_KEY_HEX);
     FILE *f = popen(cmd, "r");
     ck_assert_ptr_nonnull(f);
     ck_assert_ptr_nonnull(fgets(out, (int)outlen, f));
@@ -193,8 +191,8 @@ START_TEST(test_connection_strings)
     struct blob_account a;
     char why[128];
 
-    ck_assert_int_eq(blob_parse_connection_string("UseDevelopmentStorage=true", &a, why, sizeof why),
-                     0);
+    ck_assert_int_eq(
+        blob_parse_connection_string("UseDevelopmentStorage=true", &a, why, sizeof why), 0);
     ck_assert_str_eq(a.account, "devstoreaccount1");
     ck_assert_str_eq(a.endpoint, "http://127.0.0.1:10000/devstoreaccount1");
     ck_assert_uint_eq(a.keylen, 64);
@@ -255,9 +253,8 @@ START_TEST(test_not_configured)
     char why[128];
     cJSON *names = (cJSON *)1;
     th_config_with(NULL);
-    ck_assert_int_eq(blob_create_workspace_folders("123e4567-e89b-12d3-a456-426614174000", why,
-                                                   sizeof why),
-                     1);
+    ck_assert_int_eq(
+        blob_create_workspace_folders("123e4567-e89b-12d3-a456-426614174000", why, sizeof why), 1);
     ck_assert_int_eq(blob_list("workspaces/", &names, why, sizeof why), 1);
     ck_assert_ptr_null(names);
 }
@@ -272,9 +269,8 @@ START_TEST(test_bad_arguments)
     ck_assert_int_eq(blob_create_workspace_folders("../../etc", why, sizeof why), -1);
     ck_assert_msg(strstr(why, "GUID") != NULL, "%s", why);
     ck_assert_int_eq(blob_create_workspace_folders(NULL, why, sizeof why), -1);
-    ck_assert_int_eq(blob_create_workspace_folders("123e4567-e89b-12d3-a456-426614174000", why,
-                                                   sizeof why),
-                     -1);
+    ck_assert_int_eq(
+        blob_create_workspace_folders("123e4567-e89b-12d3-a456-426614174000", why, sizeof why), -1);
     ck_assert_msg(strstr(why, "container") != NULL, "%s", why);
 }
 END_TEST
@@ -330,13 +326,14 @@ START_TEST(test_dev_storage_shortcut)
     char why[256], cs[256];
     ck_assert_msg(az_port > 0, "Azurite is not available: %s", az_err);
     snprintf(cs, sizeof cs,
-             "UseDevelopmentStorage=true;BlobEndpoint=http://127.0.0.1:%d/devstoreaccount1", az_port);
+             "UseDevelopmentStorage=true;BlobEndpoint=http://127.0.0.1:%d/devstoreaccount1",
+             az_port);
     const char *kv[] = {"AZURE_STORAGE_CONNECTION_STRING", cs, "AZURE_STORAGE_CONTAINER_NAME",
                         "wsms-dev", NULL};
     th_config_with(kv);
-    ck_assert_msg(blob_create_workspace_folders("123e4567-e89b-42d3-a456-426614174003", why,
-                                                sizeof why) == 0,
-                  "%s", why);
+    ck_assert_msg(
+        blob_create_workspace_folders("123e4567-e89b-42d3-a456-426614174003", why, sizeof why) == 0,
+        "%s", why);
     assert_folders("123e4567-e89b-42d3-a456-426614174003");
 }
 END_TEST
@@ -378,8 +375,7 @@ START_TEST(test_wrong_key)
     cJSON *names = NULL;
     use_azurite(WRONG_KEY);
     capture_begin();
-    int rc = blob_create_workspace_folders("123e4567-e89b-42d3-a456-426614174004", why,
-                                           sizeof why);
+    int rc = blob_create_workspace_folders("123e4567-e89b-42d3-a456-426614174004", why, sizeof why);
     int lrc = blob_list("workspaces/", &names, why + 128, sizeof why - 128);
     char *log = capture_end();
     ck_assert_int_eq(rc, -1);
@@ -398,9 +394,8 @@ START_TEST(test_azurite_stopped)
     char why[256];
     use_azurite(DEV_KEY);
     ck_assert_int_eq(th_run_sh("sh '%s/t/lib/azurite.sh' stop '%s'", th_root, az_dir), 0);
-    ck_assert_int_eq(blob_create_workspace_folders("123e4567-e89b-42d3-a456-426614174005", why,
-                                                   sizeof why),
-                     -1);
+    ck_assert_int_eq(
+        blob_create_workspace_folders("123e4567-e89b-42d3-a456-426614174005", why, sizeof why), -1);
     ck_assert_msg(strstr(why, "connection refused") != NULL, "%s", why);
 }
 END_TEST

@@ -21,9 +21,17 @@ static void write_env(const char *text)
 
 static void clear_env(void)
 {
-    static const char *vars[] = {"PMA_TOKEN_SECRET", "AZURE_TENANT_ID", "AZURE_AUDIENCE",
-                                 "AZURE_CLIENT_ID", "DB_TYPE", "DB_PORT", "LOG_LEVEL",
-                                 "MAX_BODY_BYTES", "DB_SERVER", "WSMS_ENV_FILE", NULL};
+    static const char *vars[] = {"PMA_TOKEN_SECRET",
+                                 "AZURE_TENANT_ID",
+                                 "AZURE_AUDIENCE",
+                                 "AZURE_CLIENT_ID",
+                                 "DB_TYPE",
+                                 "DB_PORT",
+                                 "LOG_LEVEL",
+                                 "MAX_BODY_BYTES",
+                                 "DB_SERVER",
+                                 "WSMS_ENV_FILE",
+                                 NULL};
     for (int i = 0; vars[i]; i++)
         unsetenv(vars[i]);
 }

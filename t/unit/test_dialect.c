@@ -29,7 +29,8 @@ START_TEST(workspace_tables)
     ck_assert_int_eq(dialect_ws_table(DB_POSTGRES, s, "file_artifacts", t, sizeof(t)), 0);
     ck_assert_str_eq(t, "ws_123e4567e89b12d3a456426614174000.file_artifacts");
     ck_assert_int_eq(dialect_ws_table(DB_SQLITE, s, "workspace_integrations", t, sizeof(t)), 0);
-    ck_assert_str_eq(t, "pmassist_master.ws_123e4567e89b12d3a456426614174000__workspace_integrations");
+    ck_assert_str_eq(t,
+                     "pmassist_master.ws_123e4567e89b12d3a456426614174000__workspace_integrations");
     ck_assert_int_eq(dialect_ws_table(DB_POSTGRES, "public", "x", t, sizeof(t)), -1);
     ck_assert_int_eq(dialect_ws_table(DB_POSTGRES, s, "x;--", t, sizeof(t)), -1);
     ck_assert_int_eq(dialect_ws_table(DB_POSTGRES, s, "workspace_integrations", t, 20), -1);
@@ -89,8 +90,9 @@ START_TEST(error_classes)
     ck_assert_int_eq(dialect_classify(DB_SQLSERVER, "23000", 2627, "dup"), DBE_CONFLICT);
     ck_assert_int_eq(dialect_classify(DB_SQLITE, "HY000", 19, "UNIQUE constraint failed: x"),
                      DBE_CONFLICT);
-    ck_assert_int_eq(dialect_classify(DB_POSTGRES, "HY000", 0, "server closed the connection "
-                                                               "unexpectedly"),
+    ck_assert_int_eq(dialect_classify(DB_POSTGRES, "HY000", 0,
+                                      "server closed the connection "
+                                      "unexpectedly"),
                      DBE_CONNECTION);
     ck_assert_int_eq(dialect_classify(DB_POSTGRES, "42P01", 0, "no such table"), DBE_OTHER);
 }

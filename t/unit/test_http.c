@@ -65,8 +65,9 @@ START_TEST(pagination)
     ck_assert_int_eq(limit, 200);
     ck_assert_int_eq(offset, 7);
     arena_free(a);
-    static const char *bad[] = {"limit=0", "limit=201", "limit=-1", "limit=abc", "offset=-5",
-                                "limit=99999999999999999999", "limit=", "offset=1.5", NULL};
+    static const char *bad[] = {"limit=0",   "limit=201",  "limit=-1",
+                                "limit=abc", "offset=-5",  "limit=99999999999999999999",
+                                "limit=",    "offset=1.5", NULL};
     for (int i = 0; bad[i]; i++) {
         setup(bad[i], NULL);
         ck_assert_int_eq(req_pagination(&rq, &rs, &limit, &offset), E_VALIDATION_ERROR);

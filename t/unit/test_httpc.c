@@ -36,8 +36,8 @@ static void teardown(void)
 }
 
 /* The fake's request records (caller deletes). */
-static wsms_err get(const char *path, const char *const *headers, struct httpc_resp *r,
-                    char *why, size_t whylen)
+static wsms_err get(const char *path, const char *const *headers, struct httpc_resp *r, char *why,
+                    size_t whylen)
 {
     char url[512];
     snprintf(url, sizeof(url), "%s%s", fake_url, path);
@@ -219,15 +219,15 @@ START_TEST(test_only_http_and_https)
     struct httpc_resp r;
     char why[256];
     th_config_with(NULL);
-    ck_assert_int_eq(httpc_request("GET", "file:///etc/hostname", NULL, NULL, 0, &r, why,
-                                   sizeof why),
-                     E_EXTERNAL_SERVICE_ERROR);
+    ck_assert_int_eq(
+        httpc_request("GET", "file:///etc/hostname", NULL, NULL, 0, &r, why, sizeof why),
+        E_EXTERNAL_SERVICE_ERROR);
     ck_assert_ptr_null(r.body);
     ck_assert_int_eq(httpc_request("GET", "ftp://127.0.0.1/", NULL, NULL, 0, &r, why, sizeof why),
                      E_EXTERNAL_SERVICE_ERROR);
-    ck_assert_int_eq(httpc_request("GET", "gopher://127.0.0.1/", NULL, NULL, 0, &r, why,
-                                   sizeof why),
-                     E_EXTERNAL_SERVICE_ERROR);
+    ck_assert_int_eq(
+        httpc_request("GET", "gopher://127.0.0.1/", NULL, NULL, 0, &r, why, sizeof why),
+        E_EXTERNAL_SERVICE_ERROR);
 }
 END_TEST
 
@@ -239,9 +239,9 @@ START_TEST(test_tls_verification_on)
     char certdir[] = "/tmp/wsms-cert-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(certdir));
     ck_assert_int_eq(th_run_sh("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "
-                            "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
-                            "-keyout '%s/key.pem' -out '%s/cert.pem' >/dev/null 2>&1",
-                            certdir, certdir),
+                               "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+                               "-keyout '%s/key.pem' -out '%s/cert.pem' >/dev/null 2>&1",
+                               certdir, certdir),
                      0);
     snprintf(env, sizeof(env), "FAKE_TLS_CERT='%s/cert.pem' FAKE_TLS_KEY='%s/key.pem'", certdir,
              certdir);
@@ -266,9 +266,9 @@ START_TEST(test_outbound_proxy)
     th_config_with(env);
     setenv("no_proxy", "*", 1); /* the environment cannot bypass OUTBOUND_PROXY */
     setenv("NO_PROXY", "*", 1);
-    ck_assert_int_eq(httpc_request("GET", "http://upstream.invalid/__echo", NULL, NULL, 0, &r,
-                                   why, sizeof why),
-                     WSMS_OK);
+    ck_assert_int_eq(
+        httpc_request("GET", "http://upstream.invalid/__echo", NULL, NULL, 0, &r, why, sizeof why),
+        WSMS_OK);
     ck_assert_int_eq(r.status, 200);
     cJSON *j = cJSON_ParseWithLength(r.body, r.len);
     ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "proxied")));
@@ -371,7 +371,8 @@ END_TEST
 START_TEST(test_same_origin)
 {
     ck_assert(url_same_origin("https://graph.microsoft.com", "https://graph.microsoft.com/v1.0/x"));
-    ck_assert(url_same_origin("https://GRAPH.microsoft.com:443/a", "HTTPS://graph.microsoft.com/b"));
+    ck_assert(
+        url_same_origin("https://GRAPH.microsoft.com:443/a", "HTTPS://graph.microsoft.com/b"));
     ck_assert(url_same_origin("http://127.0.0.1:80/a", "http://127.0.0.1/b?c=d"));
     ck_assert(!url_same_origin("https://graph.microsoft.com", "http://graph.microsoft.com"));
     ck_assert(!url_same_origin("https://graph.microsoft.com", "https://graph.microsoft.com:8443"));

@@ -40,15 +40,15 @@ static void teardown(void)
 
 /* The fake's request records (caller deletes). */
 /* A loopback port nothing listens on. */
-#define JIRA_EMAIL "dev@example.com"
-#define JIRA_TOKEN "jira-secret-token"
-#define ADO_PAT "ado-secret-pat"
-#define SNOW_TOKEN "snow-secret-token"
+#define JIRA_EMAIL  "dev@example.com"
+#define JIRA_TOKEN  "jira-secret-token"
+#define ADO_PAT     "ado-secret-pat"
+#define SNOW_TOKEN  "snow-secret-token"
 #define GRAPH_TOKEN "graph-secret-token"
 /* computed independently: base64 of "dev@example.com:jira-secret-token"
  * and of ":ado-secret-pat" */
 #define JIRA_BASIC "Basic ZGV2QGV4YW1wbGUuY29tOmppcmEtc2VjcmV0LXRva2Vu"
-#define ADO_BASIC "Basic OmFkby1zZWNyZXQtcGF0"
+#define ADO_BASIC  "Basic OmFkby1zZWNyZXQtcGF0"
 
 static const enum provider all[] = {PROV_JIRA, PROV_ADO, PROV_SNOW, PROV_SP};
 
@@ -61,10 +61,11 @@ static void setup_providers(const char *scenario, const char *const *extra)
     snprintf(ado, sizeof ado, "%s/s/%s/myorg", fake_url, scenario);
     snprintf(snow, sizeof snow, "%s/s/%s/snow", fake_url, scenario);
     snprintf(graph, sizeof graph, "%s/s/%s/graph", fake_url, scenario);
-    const char *kv[64] = {"JIRA_BASE_URL", jira, "JIRA_EMAIL", JIRA_EMAIL, "JIRA_API_TOKEN",
-                          JIRA_TOKEN, "ADO_ORG_URL", ado, "ADO_PAT_TOKEN", ADO_PAT,
-                          "SNOW_BASE_URL", snow, "SNOW_API_TOKEN", SNOW_TOKEN,
-                          "GRAPH_BASE_URL", graph, "SHAREPOINT_ACCESS_TOKEN", GRAPH_TOKEN};
+    const char *kv[64] = {"JIRA_BASE_URL",           jira,       "JIRA_EMAIL",     JIRA_EMAIL,
+                          "JIRA_API_TOKEN",          JIRA_TOKEN, "ADO_ORG_URL",    ado,
+                          "ADO_PAT_TOKEN",           ADO_PAT,    "SNOW_BASE_URL",  snow,
+                          "SNOW_API_TOKEN",          SNOW_TOKEN, "GRAPH_BASE_URL", graph,
+                          "SHAREPOINT_ACCESS_TOKEN", GRAPH_TOKEN};
     size_t n = 18;
     for (size_t i = 0; extra && extra[i] && n + 2 < 64; i++)
         kv[n++] = extra[i];
@@ -99,7 +100,8 @@ static void assert_requests(const cJSON *reqs, int expect_n, const char *auth)
     const cJSON *r;
     ck_assert_int_eq(cJSON_GetArraySize(reqs), expect_n);
     ck_assert_int_eq(th_count_listener(reqs, "other"), 0);
-    cJSON_ArrayForEach(r, reqs) {
+    cJSON_ArrayForEach(r, reqs)
+    {
         ck_assert_str_eq(str_of(r, "listener"), "main");
         ck_assert_str_eq(str_of(r, "method"), "GET");
         ck_assert_msg(str_of(r, "authorization") && strcmp(str_of(r, "authorization"), auth) == 0,
@@ -300,10 +302,9 @@ END_TEST
 
 START_TEST(test_upstream_failures)
 {
-    static const char *const scenarios[] = {"401",        "403",     "404",      "429",
-                                            "500",        "malformed", "wrongshape", "noarray",
-                                            "baditems",   "big",     "bigchunked", "cutoff",
-                                            "redirect"};
+    static const char *const scenarios[] = {
+        "401",     "403",      "404", "429",        "500",    "malformed", "wrongshape",
+        "noarray", "baditems", "big", "bigchunked", "cutoff", "redirect"};
     char why[256];
     for (size_t s = 0; s < sizeof(scenarios) / sizeof(scenarios[0]); s++) {
         setup_providers(scenarios[s], NULL);
@@ -314,15 +315,16 @@ START_TEST(test_upstream_failures)
             ck_assert_msg(e == E_EXTERNAL_SERVICE_ERROR, "%s/%s: got %s (%s)", scenarios[s],
                           integ_provider_name(all[i]), err_code(e), why);
             ck_assert_ptr_null(out);
-            ck_assert_msg(strncmp(why, integ_provider_name(all[i]),
-                                  strlen(integ_provider_name(all[i]))) == 0,
-                          "%s", why);
+            ck_assert_msg(
+                strncmp(why, integ_provider_name(all[i]), strlen(integ_provider_name(all[i]))) == 0,
+                "%s", why);
         }
         cJSON *reqs = th_fake_requests(fake_url);
         ck_assert_int_eq(th_count_listener(reqs, "other"), 0);
         ck_assert_int_eq(th_count_listener(reqs, "main"), 4); /* one request each, no retry */
         const cJSON *r;
-        cJSON_ArrayForEach(r, reqs) {
+        cJSON_ArrayForEach(r, reqs)
+        {
             static const char *const names[] = {"jira", "ado", "snow", "graph"};
             for (size_t i = 0; i < 4; i++)
                 if (strcmp(str_of(r, "provider"), names[i]) == 0)
@@ -395,9 +397,8 @@ START_TEST(test_connect_refused)
 {
     char why[256], base[128];
     snprintf(base, sizeof base, "http://127.0.0.1:%d", th_closed_port());
-    const char *extra[] = {"JIRA_BASE_URL", base, "ADO_ORG_URL",    base,
-                           "SNOW_BASE_URL", base, "GRAPH_BASE_URL", base,
-                           NULL};
+    const char *extra[] = {"JIRA_BASE_URL",  base, "ADO_ORG_URL", base, "SNOW_BASE_URL", base,
+                           "GRAPH_BASE_URL", base, NULL};
     setup_providers("ok", extra);
     for (size_t i = 0; i < 4; i++) {
         cJSON *out = (cJSON *)1;
@@ -482,16 +483,21 @@ static char *capture_end(void)
 
 static void assert_no_secret(const char *text)
 {
-    static const char *const secrets[] = {JIRA_TOKEN, ADO_PAT, SNOW_TOKEN, GRAPH_TOKEN,
+    static const char *const secrets[] = {JIRA_TOKEN,
+                                          ADO_PAT,
+                                          SNOW_TOKEN,
+                                          GRAPH_TOKEN,
                                           "ZGV2QGV4YW1wbGUuY29tOmppcmEtc2VjcmV0LXRva2Vu",
-                                          "OmFkby1zZWNyZXQtcGF0", "Basic ", "Bearer "};
+                                          "OmFkby1zZWNyZXQtcGF0",
+                                          "Basic ",
+                                          "Bearer "};
     for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
         ck_assert_msg(strstr(text, secrets[i]) == NULL, "found \"%s\" in: %s", secrets[i], text);
 }
 
 START_TEST(test_no_credentials_logged)
 {
-    static const char *const scenarios[] = {"401", "redirect", "cutoff", "malformed",
+    static const char *const scenarios[] = {"401", "redirect",  "cutoff", "malformed",
                                             "big", "nextother", "ok"};
     char why[256];
     capture_begin();

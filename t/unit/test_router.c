@@ -7,8 +7,8 @@
 
 static struct arena *a;
 
-static const struct route *m(const char *method, const char *path, const char *cap[2],
-                             wsms_err *e, char *allow)
+static const struct route *m(const char *method, const char *path, const char *cap[2], wsms_err *e,
+                             char *allow)
 {
     return router_match(a, method, path, cap, e, allow, 64);
 }

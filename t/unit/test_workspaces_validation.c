@@ -89,12 +89,12 @@ END_TEST
 START_TEST(create_minimal)
 {
     struct ws_new in;
-    ck_assert_int_eq(api_workspaces_parse_create(
-                         &rq, &rs,
-                         body("{\"name\":\"x\",\"description\":null,\"provider\":null,"
-                              "\"provider_project\":\"\"}"),
-                         &in),
-                     WSMS_OK);
+    ck_assert_int_eq(
+        api_workspaces_parse_create(&rq, &rs,
+                                    body("{\"name\":\"x\",\"description\":null,\"provider\":null,"
+                                         "\"provider_project\":\"\"}"),
+                                    &in),
+        WSMS_OK);
     ck_assert_str_eq(in.name, "x");
     ck_assert_ptr_null(in.description);
     ck_assert_ptr_null(in.provider);
@@ -110,8 +110,8 @@ START_TEST(create_providers)
         struct ws_new in;
         char text[128];
         memset(&rs, 0, sizeof(rs));
-        snprintf(text, sizeof(text), "{\"name\":\"n\",\"provider\":\"%s\",\"provider_project\":\"p\"}",
-                 in_names[i]);
+        snprintf(text, sizeof(text),
+                 "{\"name\":\"n\",\"provider\":\"%s\",\"provider_project\":\"p\"}", in_names[i]);
         ck_assert_int_eq(api_workspaces_parse_create(&rq, &rs, body(text), &in), WSMS_OK);
         ck_assert_str_eq(in.provider, want[i]);
     }
@@ -168,8 +168,7 @@ static const struct {
     {"{\"name\":\"n\",\"provider\":\"Jira\",\"provider_project\":\"   \"}", {"provider_project"}},
     {"{\"name\":\"n\",\"provider\":\"Jira\",\"provider_project\":{}}", {"provider_project"}},
     {"{\"name\":\"n\",\"provider_project\":\"p\"}", {"provider"}},
-    {"{\"name\":\"\",\"description\":7,\"provider\":\"x\"}",
-     {"name", "description", "provider"}},
+    {"{\"name\":\"\",\"description\":7,\"provider\":\"x\"}", {"name", "description", "provider"}},
 };
 
 START_TEST(create_rejects)
@@ -189,8 +188,8 @@ END_TEST
 START_TEST(create_project_too_long)
 {
     struct ws_new in;
-    char *text = arena_printf(a, "{\"name\":\"n\",\"provider\":\"ADO\",\"provider_project\":\"%s\"}",
-                              repeat("p", 256));
+    char *text = arena_printf(
+        a, "{\"name\":\"n\",\"provider\":\"ADO\",\"provider_project\":\"%s\"}", repeat("p", 256));
     ck_assert_int_eq(api_workspaces_parse_create(&rq, &rs, body(text), &in), E_VALIDATION_ERROR);
     ck_assert(has_detail("provider_project"));
 }
@@ -219,11 +218,12 @@ START_TEST(member_add_ok)
     ck_assert_int_eq(role, ROLE_ADMIN);
     ck_assert_str_eq(dn, "Ann");
     memset(&rs, 0, sizeof(rs));
-    ck_assert_int_eq(api_members_parse_add(&rq, &rs,
-                                           body("{\"user_email\":\"b@example.org\",\"role\":\"OWNER\","
-                                                "\"display_name\":null}"),
-                                           &email, &role, &dn),
-                     WSMS_OK);
+    ck_assert_int_eq(
+        api_members_parse_add(&rq, &rs,
+                              body("{\"user_email\":\"b@example.org\",\"role\":\"OWNER\","
+                                   "\"display_name\":null}"),
+                              &email, &role, &dn),
+        WSMS_OK);
     ck_assert_int_eq(role, ROLE_OWNER);
     ck_assert_ptr_null(dn);
 }
