@@ -35,7 +35,7 @@ ITEST_SRCS:= $(wildcard t/integration/test_*.c)
 ITEST_BINS:= $(patsubst t/integration/%.c,$(OUT)/t/%,$(ITEST_SRCS))
 TLIB_SRCS := $(wildcard t/lib/*.c)
 
-.PHONY: all release asan tests check unit run stop bench bench-soak fuzz install clean format \
+.PHONY: all release asan tests check unit run stop bench bench-soak fuzz install clean format format-check \
         distclean
 all: $(OUT)/wsmsd
 
@@ -109,8 +109,13 @@ install: all
 	install -m 0644 nginx/*.conf $(DESTDIR)$(prefix)/share/wsms/nginx/
 	if ls systemd/* >/dev/null 2>&1; then install -m 0644 systemd/* $(DESTDIR)$(prefix)/share/wsms/systemd/; fi
 
+FORMAT_FILES = src/*.c include/*.h t/unit/*.c t/integration/*.c t/lib/*.c t/lib/*.h t/bench/*.c \
+               t/fuzz/*.c
 format:
-	clang-format -i src/*.c include/*.h t/unit/*.c t/integration/*.c t/lib/*.c t/lib/*.h
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 clean:
 	rm -rf $(BUILD)
