@@ -78,9 +78,11 @@ asan:
 	$(MAKE) VARIANT=asan tests
 
 # The README's test command: the whole suite, under ASan + UBSan.
+# Under CI (CI=true) it also fuzzes every target for 30 s first.
 check: config.mk
 	$(MAKE) VARIANT=asan tests
 	$(MAKE) VARIANT=release all
+	if [ "$${CI:-}" = true ]; then FUZZ_SECONDS=$${FUZZ_SECONDS:-30} sh t/fuzz/run.sh; fi
 	sh t/run
 
 unit: config.mk
