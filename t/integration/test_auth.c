@@ -1463,6 +1463,119 @@ START_TEST(jwks_unknown_kid_flood)
 }
 END_TEST
 
+/* ---- database down (PostgreSQL: the run's cluster is paused) ---- */
+
+static char *pg_marker(void)
+{
+    return xprintf("%s/auth-pg-paused", env("WSMS_TMP"));
+}
+
+static int pg_resume_if_paused(void)
+{
+    char *marker = pg_marker();
+    int rc = 0;
+    if (access(marker, F_OK) == 0) {
+        char *cmd = xprintf("sh t/lib/pg.sh resume %s %s", env("WSMS_PG_DIR"),
+                            env("WSMS_PG_PORT"));
+        rc = system(cmd) == 0 ? 0 : -1;
+        if (rc == 0)
+            unlink(marker);
+        free(cmd);
+    }
+    free(marker);
+    return rc;
+}
+
+/* The shared stack's workers lost their connections with the server: let
+ * each find out before the next suite runs (a worker answers 503 once on a
+ * connection that died). */
+static void flush_stack(const char *url)
+{
+    setenv("WSMS_URL", url, 1);
+    int in_a_row = 0;
+    for (int i = 0; i < 80 && in_a_row < 16; i++) {
+        struct tresp r;
+        if (tc_request(&r, "GET", "/db/status", NULL, NULL) == 0 && r.status == 200)
+            in_a_row++;
+        else
+            in_a_row = 0;
+        tc_free(&r);
+    }
+}
+
+/* With the database unreachable /auth/validate and /auth/refresh answer 503
+ * DATABASE_CONNECTION_ERROR rather than a PMA token with silently empty
+ * roles, promptly; once it is back they work again. */
+START_TEST(validate_database_down_503)
+{
+    if (strcmp(tc_db_type(), "postgres") != 0) {
+        printf("auth: validate_database_down_503 runs on PostgreSQL only (%s)\n", tc_db_type());
+        return;
+    }
+    ck_assert_int_eq(pg_resume_if_paused(), 0);
+    char shared[256], url[256];
+    snprintf(shared, sizeof(shared), "%s", env("WSMS_URL"));
+    ck_assert_int_eq(tc_stack_start("authdb", "DB_LOGIN_TIMEOUT_SECONDS=1\n", 1, url, sizeof(url)),
+                     0);
+    setenv("WSMS_URL", url, 1);
+    struct tc_user u;
+    ck_assert_int_eq(tc_user_new(&u, "dbdown"), 0);
+
+    char *marker = pg_marker();
+    ck_assert_int_eq(tok_write_file(marker, "paused\n"), 0);
+    free(marker);
+    char *cmd = xprintf("sh t/lib/pg.sh pause %s", env("WSMS_PG_DIR"));
+    ck_assert_int_eq(system(cmd), 0);
+    free(cmd);
+
+    char *fresh = fresh_entra(NULL, NULL);
+    const char *tokens[] = {fresh, u.azure};
+    for (int i = 0; i < 2; i++) {
+        struct tresp r;
+        double t0 = now_f();
+        call_tok(&r, "POST", "/auth/validate", tokens[i], NULL);
+        double dt = now_f() - t0;
+        expect_error(&r, 503, "DATABASE_CONNECTION_ERROR", "validate, database down");
+        ck_assert_ptr_null(cJSON_GetObjectItem(r.json, "pma_token"));
+        ck_assert_msg(dt < 5.0, "validate took %.1f s with the database down", dt);
+        tc_free(&r);
+    }
+    struct tresp r;
+    call_tok(&r, "POST", "/auth/refresh", u.azure, u.pma);
+    expect_error(&r, 503, "DATABASE_CONNECTION_ERROR", "refresh, database down");
+    ck_assert_ptr_null(cJSON_GetObjectItem(r.json, "pma_token"));
+    tc_free(&r);
+
+    int resumed = pg_resume_if_paused();
+    long st = 0;
+    for (int i = 0; i < 10 && st != 200 && resumed == 0; i++) {
+        call_tok(&r, "POST", "/auth/validate", fresh, NULL);
+        st = r.status;
+        tc_free(&r);
+        if (st != 200)
+            usleep(200000);
+    }
+    tc_stack_stop("authdb");
+    flush_stack(shared);
+    ck_assert_int_eq(resumed, 0);
+    ck_assert_msg(st == 200, "validate after the database came back: %ld", st);
+    free(fresh);
+    tc_user_free(&u);
+}
+END_TEST
+
+static void db_teardown(void)
+{
+    if (pg_resume_if_paused() != 0)
+        fprintf(stderr, "auth: resuming PostgreSQL failed\n");
+    char dir[512], pid[600];
+    struct stat sb;
+    tc_stack_dir("authdb", dir, sizeof(dir));
+    snprintf(pid, sizeof(pid), "%s/wsmsd.pid", dir);
+    if (stat(pid, &sb) == 0)
+        tc_stack_stop("authdb");
+}
+
 /* Own stacks and servers of a failed test must not outlive it. */
 static void stop_own_stacks(void)
 {
@@ -1519,6 +1632,11 @@ static Suite *suite(void)
     tcase_add_test(jw, jwks_key_rotation);
     tcase_add_test(jw, jwks_unknown_kid_flood);
     suite_add_tcase(s, jw);
+    TCase *db = tcase_create("database");
+    tcase_set_timeout(db, 120);
+    tcase_add_unchecked_fixture(db, NULL, db_teardown);
+    tcase_add_test(db, validate_database_down_503);
+    suite_add_tcase(s, db);
     /* last: everything above went through the shared stack's log */
     TCase *lg = tcase_create("log");
     tcase_add_test(lg, secrets_not_in_log);
