@@ -149,8 +149,8 @@ static char *fresh_entra(char oid[GUID_LEN + 1], char email[160])
 /* Valid Entra claims for the run's tenant and audience (caller deletes). */
 static cJSON *claims_for(const char *oid, const char *email, const char *name)
 {
-    cJSON *c = tok_entra_claims(env("AZURE_TENANT_ID"), env("AZURE_AUDIENCE"), oid, email, name,
-                                3600);
+    cJSON *c =
+        tok_entra_claims(env("AZURE_TENANT_ID"), env("AZURE_AUDIENCE"), oid, email, name, 3600);
     ck_assert_ptr_nonnull(c);
     return c;
 }
@@ -513,8 +513,7 @@ static char *bad_authz(int i, const char **what)
         ck_assert(t1 && t2);
         const char *p2 = strchr(t2, '.'), *s1 = strrchr(t1, '.');
         const char *e2 = strrchr(t2, '.');
-        t = xprintf("%.*s.%.*s%s", (int)(strchr(t1, '.') - t1), t1, (int)(e2 - p2 - 1), p2 + 1,
-                    s1);
+        t = xprintf("%.*s.%.*s%s", (int)(strchr(t1, '.') - t1), t1, (int)(e2 - p2 - 1), p2 + 1, s1);
         free(t1);
         free(t2);
         break;
@@ -786,8 +785,8 @@ START_TEST(route_bad_pma)
     struct tc_user u;
     ck_assert_int_eq(tc_user_new(&u, "badpma"), 0);
     char *secret = pma_secret();
-    char *wrongsig = mint_pma("another-secret-another-secret-another-secret", u.oid, u.email, 0,
-                              3600);
+    char *wrongsig =
+        mint_pma("another-secret-another-secret-another-secret", u.oid, u.email, 0, 3600);
     char *future = mint_pma(secret, u.oid, u.email, 3600, 7200);
     char *hs512 = swap_header(u.pma, "{\"alg\":\"HS512\",\"typ\":\"JWT\"}", 1);
     char *rs256 = swap_header(u.pma, "{\"alg\":\"RS256\",\"typ\":\"JWT\"}", 1);
@@ -1475,8 +1474,7 @@ static int pg_resume_if_paused(void)
     char *marker = pg_marker();
     int rc = 0;
     if (access(marker, F_OK) == 0) {
-        char *cmd = xprintf("sh t/lib/pg.sh resume %s %s", env("WSMS_PG_DIR"),
-                            env("WSMS_PG_PORT"));
+        char *cmd = xprintf("sh t/lib/pg.sh resume %s %s", env("WSMS_PG_DIR"), env("WSMS_PG_PORT"));
         rc = system(cmd) == 0 ? 0 : -1;
         if (rc == 0)
             unlink(marker);
