@@ -25,6 +25,8 @@ struct centry {
     unsigned char hash[32];
     struct entra_identity id;
     uint64_t seq; /* insertion order; 0 = empty slot */
+    long keyset;  /* jwks_cache_fetches() when verified: a new key set
+                   * (rotation) sends every token through RSA again */
 };
 
 static struct centry tcache[CACHE_SETS][CACHE_WAYS];
@@ -62,7 +64,7 @@ static bool cache_get(const unsigned char hash[32], long now, long skew, struct 
         struct centry *e = &set[i];
         if (e->seq == 0 || memcmp(e->hash, hash, 32) != 0)
             continue;
-        if (expired(e->id.exp, now, skew)) {
+        if (expired(e->id.exp, now, skew) || e->keyset != jwks_cache_fetches()) {
             memset(e, 0, sizeof(*e));
             return false;
         }
@@ -89,6 +91,7 @@ static void cache_put(const unsigned char hash[32], const struct entra_identity 
     memcpy(victim->hash, hash, 32);
     victim->id = *id;
     victim->seq = ++tcache_seq;
+    victim->keyset = jwks_cache_fetches();
 }
 
 static int check_header(const cJSON *h, const char **kid, char *why, size_t whylen)

@@ -1365,7 +1365,8 @@ START_TEST(jwks_cold_cache_hanging_endpoint)
 END_TEST
 
 /* Rewriting the JWKS with a new key and kid: tokens of the new key validate
- * (unknown kid -> one refetch), and the retired key stops working. */
+ * (unknown kid -> one refetch), and the retired key stops working, for
+ * new and already cached tokens alike. */
 START_TEST(jwks_key_rotation)
 {
     char url[256];
@@ -1409,6 +1410,11 @@ START_TEST(jwks_key_rotation)
     ck_assert_ptr_nonnull(t1b);
     call_tok(&r, "POST", "/auth/validate", t1b, NULL);
     expect_error(&r, 401, "TOKEN_VALIDATION_FAILED", "retired key");
+    tc_free(&r);
+    /* and so is the token verified before the rotation: the new key set
+     * empties the worker's verification cache */
+    call_tok(&r, "POST", "/auth/validate", t1, NULL);
+    expect_error(&r, 401, "TOKEN_VALIDATION_FAILED", "cached token of the retired key");
     tc_free(&r);
 
     server_stop(srv);
