@@ -28,6 +28,9 @@ int64_t mono_ms(void);
 int64_t mono_us(void);
 /* "2026-11-22T09:15:02.123Z" for a time in ms; out must hold 25 bytes. */
 void iso8601_ms(int64_t ms, char out[25]);
+/* "2026-11-22T09:15:02.123Z" (fraction optional) -> ms; -1 when NULL or
+ * malformed. */
+int64_t iso8601_parse_ms(const char *s);
 
 /* Constant-time equality of two buffers of the given lengths (length
  * difference is not hidden, content is). */

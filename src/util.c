@@ -90,6 +90,32 @@ void iso8601_ms(int64_t ms, char out[25])
     out[24] = '\0';
 }
 
+int64_t iso8601_parse_ms(const char *s)
+{
+    struct tm tm;
+    int ms = 0, n = 0;
+    if (!s)
+        return -1;
+    memset(&tm, 0, sizeof(tm));
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec, &n) != 6)
+        return -1;
+    if (s[n] == '.') {
+        int digits = 0;
+        for (const char *p = s + n + 1; *p >= '0' && *p <= '9'; p++, digits++)
+            if (digits < 3)
+                ms = ms * 10 + (*p - '0');
+        for (; digits < 3; digits++)
+            ms *= 10;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm);
+    if (t == (time_t)-1)
+        return -1;
+    return (int64_t)t * 1000 + ms;
+}
+
 bool ct_equal(const void *a, size_t alen, const void *b, size_t blen)
 {
     if (alen != blen)

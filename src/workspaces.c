@@ -301,21 +301,12 @@ wsms_err ws_get(struct request *rq, const char *ws_id, cJSON **out)
     struct ws_row w;
     cJSON *obj = NULL, *members, *links;
     int64_t now = now_ms();
+    char seen[25];
     *out = NULL;
-    /* one statement whether or not it changes the row, so reads stay
-     * bounded; a failure here only costs the timestamp */
-    wsms_err e = db_exec(NULL,
-                         "UPDATE pmassist_master.Workspace SET last_seen_utc = ? WHERE id = ? "
-                         "AND (last_seen_utc IS NULL OR last_seen_utc < ?)",
-                         "tst", now, ws_id, now - 60000);
-    if (e == E_DATABASE_CONNECTION_ERROR)
-        return e;
-    if (e != WSMS_OK)
-        log_warn(LG, "last_seen_utc of %s not updated (%s)", ws_id, err_code(e));
-    e = db_query(rq->arena, &rows,
-                 "SELECT " WS_COLS " FROM pmassist_master.Workspace w "
-                 "WHERE w.id = ? AND w.is_active = 1",
-                 "s", ws_id);
+    wsms_err e = db_query(rq->arena, &rows,
+                          "SELECT " WS_COLS " FROM pmassist_master.Workspace w "
+                          "WHERE w.id = ? AND w.is_active = 1",
+                          "s", ws_id);
     if (e != WSMS_OK)
         goto out;
     if (rows.nrows == 0) {
@@ -323,6 +314,24 @@ wsms_err ws_get(struct request *rq, const char *ws_id, cJSON **out)
         goto out;
     }
     ws_from_row(&rows, 0, &w);
+    /* last_seen_utc moves at most once a minute: most reads write nothing
+     * (the WHERE clause keeps two racing workers from both moving it) */
+    int64_t last = iso8601_parse_ms(w.last_seen_utc);
+    if (last < 0 || now - last >= 60000) {
+        long changed = 0;
+        e = db_exec(&changed,
+                    "UPDATE pmassist_master.Workspace SET last_seen_utc = ? WHERE id = ? "
+                    "AND (last_seen_utc IS NULL OR last_seen_utc < ?)",
+                    "tst", now, ws_id, now - 60000);
+        if (e == E_DATABASE_CONNECTION_ERROR)
+            goto out;
+        if (e != WSMS_OK)
+            log_warn(LG, "last_seen_utc of %s not updated (%s)", ws_id, err_code(e));
+        if (e == WSMS_OK && changed > 0) {
+            iso8601_ms(now, seen);
+            w.last_seen_utc = seen;
+        }
+    }
     e = E_INTERNAL_SERVER_ERROR;
     if (!(obj = ws_json(&w)) || !(members = add_array(obj, "members")) ||
         !(links = add_array(obj, "external_links")))

@@ -109,6 +109,11 @@ START_TEST(util_helpers)
     char ts[25];
     iso8601_ms(1795338902123LL, ts);
     ck_assert_str_eq(ts, "2026-11-22T09:15:02.123Z");
+    ck_assert(iso8601_parse_ms(ts) == 1795338902123LL);
+    ck_assert(iso8601_parse_ms("2026-11-22T09:15:02Z") == 1795338902000LL);
+    ck_assert(iso8601_parse_ms("2026-11-22T09:15:02.1Z") == 1795338902100LL);
+    ck_assert(iso8601_parse_ms(NULL) == -1);
+    ck_assert(iso8601_parse_ms("yesterday") == -1);
     ck_assert(ct_equal("abc", 3, "abc", 3));
     ck_assert(!ct_equal("abc", 3, "abd", 3));
     ck_assert(!ct_equal("abc", 3, "abcd", 4));
