@@ -5,6 +5,9 @@ set -eu
 list=$(dirname "$0")/packages.txt
 missing=""
 for p in $(cat "$list"); do
+    # a Node.js from elsewhere (e.g. NodeSource, which bundles npm and
+    # conflicts with Debian's npm package) is fine for Azurite
+    case $p in nodejs | npm) command -v node >/dev/null && command -v npm >/dev/null && continue ;; esac
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
