@@ -9,7 +9,9 @@ DESTDIR   ?=
 prefix    ?= /usr/local
 VARIANT   ?= release
 
-SRCS      := $(filter-out src/main.c,$(wildcard src/*.c))
+# src/<layer>/<module>.c, include/<layer>/<module>.h (see README "Layout")
+LAYERS    := core http data outbound auth domain api server
+SRCS      := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
 EMBED     := $(sort $(wildcard schema/*/*/*.sql)) src/openapi.json
 PKG_CFLAGS = $(CJSON_CFLAGS) $(ODBC_CFLAGS) $(JWT_CFLAGS) $(OPENSSL_CFLAGS) $(CURL_CFLAGS)
 LIBS       = $(FCGI_LIBS) $(CJSON_LIBS) $(ODBC_LIBS) $(JWT_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
@@ -29,13 +31,13 @@ CFLAGS_ALL = $(WARN) $(OPT) -Iinclude -I$(BUILD)/$(VARIANT)/gen $(PKG_CFLAGS) \
 
 OUT       := $(BUILD)/$(VARIANT)
 OBJS      := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS)) $(OUT)/obj/embedded.o
-UNIT_SRCS := $(wildcard t/unit/test_*.c)
-UNIT_BINS := $(patsubst t/unit/%.c,$(OUT)/t/%,$(UNIT_SRCS))
+UNIT_SRCS := $(wildcard t/unit/test_*.c t/unit/*/test_*.c)
+UNIT_BINS := $(addprefix $(OUT)/t/,$(basename $(notdir $(UNIT_SRCS))))
 ITEST_SRCS:= $(wildcard t/integration/test_*.c)
 ITEST_BINS:= $(patsubst t/integration/%.c,$(OUT)/t/%,$(ITEST_SRCS))
 TLIB_SRCS := $(wildcard t/lib/*.c)
 
-.PHONY: all release asan tests check unit run stop bench bench-soak fuzz install clean format format-check \
+.PHONY: all release asan tests check layers-check unit run stop bench bench-soak fuzz install clean format format-check \
         distclean
 all: $(OUT)/wsmsd
 
@@ -44,11 +46,12 @@ config.mk: configure.ac config.mk.in
 	autoreconf -fi && ./configure
 
 $(OUT)/obj/%.o: src/%.c config.mk | $(OUT)/obj
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
-$(OUT)/gen/embedded.c: $(EMBED) src/embed.sh | $(OUT)/obj
+$(OUT)/gen/embedded.c: $(EMBED) src/core/embed.sh | $(OUT)/obj
 	@mkdir -p $(OUT)/gen
-	sh src/embed.sh $(EMBED) > $@.tmp && mv $@.tmp $@
+	sh src/core/embed.sh $(EMBED) > $@.tmp && mv $@.tmp $@
 
 $(OUT)/obj/embedded.o: $(OUT)/gen/embedded.c
 	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -c $< -o $@
@@ -59,9 +62,13 @@ $(OUT)/wsmsd: $(OUT)/obj/main.o $(OBJS)
 $(OUT)/obj:
 	@mkdir -p $@ $(OUT)/t
 
-$(OUT)/t/%: t/unit/%.c $(OBJS) $(TLIB_SRCS) | $(OUT)/obj
-	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -It/lib -Wno-missing-prototypes -o $@ $< $(TLIB_SRCS) \
-	    $(OBJS) $(LDOPT) $(LIBS) $(CHECK_LIBS)
+# unit tests mirror src/: t/unit/<layer>/test_<module>.c -> $(OUT)/t/test_<module>
+define unit_rule
+$(OUT)/t/$(basename $(notdir $(1))): $(1) $$(OBJS) $$(TLIB_SRCS) | $(OUT)/obj
+	$$(CC) $$(CFLAGS_ALL) $$(CHECK_CFLAGS) -It/lib -Wno-missing-prototypes -o $$@ $$< $$(TLIB_SRCS) \
+	    $$(OBJS) $$(LDOPT) $$(LIBS) $$(CHECK_LIBS)
+endef
+$(foreach u,$(UNIT_SRCS),$(eval $(call unit_rule,$(u))))
 
 $(OUT)/t/%: t/integration/%.c $(TLIB_SRCS) $(OBJS) | $(OUT)/obj
 	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -It/lib -Wno-missing-prototypes -o $@ $< $(TLIB_SRCS) \
@@ -79,11 +86,15 @@ asan:
 
 # The README's test command: the whole suite, under ASan + UBSan.
 # Under CI (CI=true) it also fuzzes every target for 30 s first.
-check: config.mk
+check: config.mk layers-check
 	$(MAKE) VARIANT=asan tests
 	$(MAKE) VARIANT=release all
 	if [ "$${CI:-}" = true ]; then FUZZ_SECONDS=$${FUZZ_SECONDS:-30} sh t/fuzz/run.sh; fi
 	sh t/run
+
+# a module may include only headers of its own layer or a lower one
+layers-check:
+	sh t/lib/layers.sh $(LAYERS)
 
 unit: config.mk
 	$(MAKE) VARIANT=asan tests
@@ -111,7 +122,7 @@ install: all
 	install -m 0644 nginx/*.conf $(DESTDIR)$(prefix)/share/wsms/nginx/
 	if ls systemd/* >/dev/null 2>&1; then install -m 0644 systemd/* $(DESTDIR)$(prefix)/share/wsms/systemd/; fi
 
-FORMAT_FILES = src/*.c include/*.h t/unit/*.c t/integration/*.c t/lib/*.c t/lib/*.h t/bench/*.c \
+FORMAT_FILES = src/*.c src/*/*.c include/*/*.h t/unit/*.c t/unit/*/*.c t/integration/*.c t/lib/*.c t/lib/*.h t/bench/*.c \
                t/fuzz/*.c
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -125,4 +136,4 @@ clean:
 distclean: clean
 	rm -rf config.mk config.log config.status configure autom4te.cache aclocal.m4
 
--include $(wildcard $(OUT)/obj/*.d)
+-include $(wildcard $(OUT)/obj/*.d $(OUT)/obj/*/*.d)

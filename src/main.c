@@ -9,14 +9,14 @@
  *   wsmsd check-config             load the configuration and exit
  *
  * systemd socket activation (LISTEN_FDS/LISTEN_PID) is honoured too. */
-#include "config.h"
+#include "core/config.h"
 
 #include <curl/curl.h>
-#include "db.h"
-#include "log.h"
-#include "migrate.h"
-#include "server.h"
-#include "supervisor.h"
+#include "data/db.h"
+#include "core/log.h"
+#include "data/migrate.h"
+#include "server/server.h"
+#include "server/supervisor.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -27,7 +27,7 @@ auth_bench() {
     # shellcheck disable=SC2046
     ${CC:-$(mkvar CC)} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
         -Wstrict-prototypes -Wmissing-prototypes -O2 -g -Iinclude -It/lib $(mkvar CJSON_CFLAGS) \
-        $(mkvar OPENSSL_CFLAGS) -o "$mint" t/bench/mint.c t/lib/tokens.c src/util.c \
+        $(mkvar OPENSSL_CFLAGS) -o "$mint" t/bench/mint.c t/lib/tokens.c src/core/util.c \
         $(mkvar CJSON_LIBS) $(mkvar OPENSSL_LIBS) || { auth_fail "cannot build $mint"; return 1; }
     tenant=$(sed -n 's/^AZURE_TENANT_ID=//p' "$tmp/bench.env")
     aud=$(sed -n 's/^AZURE_AUDIENCE=//p' "$tmp/bench.env")

@@ -4,7 +4,7 @@
  * token for the workers' verification cache.
  *   mint KEY.pem KID TENANT AUDIENCE OID EMAIL COUNT   one token per line */
 #include "tokens.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <openssl/pem.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * must be an identifier; a callback failure must be reported as a bad line.
  * Invariants violated abort(). t/unit/test_fuzz_regressions.c includes
  * this file with FUZZ_ENTRY renamed. */
-#include "config.h"
+#include "core/config.h"
 
 #include <ctype.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
  * as FastCGI parameters for req_header(). Invariants violated abort().
  * t/unit/test_fuzz_regressions.c includes this file with FUZZ_ENTRY
  * renamed to replay the corpus and the regressions. */
-#include "arena.h"
-#include "http.h"
+#include "core/arena.h"
+#include "http/http.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -2,8 +2,8 @@
  * body is an exact copy of the input plus the terminator the server adds.
  * Oracle: a body cJSON itself parses as a complete JSON object must be
  * accepted, and anything accepted is an object; violations abort(). */
-#include "arena.h"
-#include "http.h"
+#include "core/arena.h"
+#include "http/http.h"
 
 #include <stdint.h>
 #include <stdlib.h>

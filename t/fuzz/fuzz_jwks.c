@@ -3,7 +3,7 @@
  * Every kid the document names is looked up. Invariants violated abort().
  * t/unit/test_fuzz_regressions.c includes this file with FUZZ_ENTRY
  * renamed. */
-#include "jwks.h"
+#include "auth/jwks.h"
 
 #include <cjson/cJSON.h>
 #include <stdint.h>

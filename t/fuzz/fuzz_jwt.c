@@ -8,10 +8,10 @@
  *   2     the same, signed RS256 with the JWKS key, for entra_verify
  * Invariants violated abort(). t/unit/test_fuzz_regressions.c includes
  * this file with FUZZ_ENTRY/FUZZ_INIT renamed. */
-#include "config.h"
-#include "entra.h"
-#include "jwks.h"
-#include "pma.h"
+#include "core/config.h"
+#include "auth/entra.h"
+#include "auth/jwks.h"
+#include "auth/pma.h"
 #include "tokens.h"
 
 #include <stdint.h>

@@ -7,7 +7,7 @@
  * cold cache with it closed or hanging, key rotation, unknown-kid floods). */
 #include "client.h"
 #include "tokens.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <arpa/inet.h>
 #include <check.h>

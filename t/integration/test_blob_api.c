@@ -8,11 +8,11 @@
  *
  * Own stacks: blob (Azurite, the development key), blobkey (the same
  * Azurite and container, another valid key). */
-#include "blob.h"
+#include "outbound/blob.h"
 #include "client.h"
-#include "config.h"
-#include "httpc.h"
-#include "util.h"
+#include "core/config.h"
+#include "outbound/httpc.h"
+#include "core/util.h"
 
 #include <check.h>
 #include <stdarg.h>
@@ -28,28 +28,11 @@
 #define WRONG_KEY                                                                                  \
     "AAAAvdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
-#define EXPECT(r, st, code) expect_at(__LINE__, (r), (st), (code))
-
-static void expect_at(int line, const struct tresp *r, long st, const char *code)
-{
-    ck_assert_msg(r->status == st, "line %d: want %ld, got %ld: %s", line, st, r->status,
-                  r->body ? r->body : "");
-    if (code)
-        ck_assert_msg(strcmp(tc_error_code(r), code) == 0, "line %d: want %s, got %s", line, code,
-                      r->body ? r->body : "");
-}
-
 static char setup_err[512] = "not set up";
 static char az_dir[512], connstr[512], wrong_connstr[512], container[64];
 static char url_blob[256], url_key[256], url_shared[256];
 static struct tc_user u_blob, u_key, u_shared;
 static bool az_started, blob_started, key_started;
-
-static const char *jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 static void ready(void)
 {
@@ -102,13 +85,13 @@ static void create(const char *base, const struct tc_user *u, const char *name, 
     snprintf(body, sizeof(body), "{\"name\": \"%s\"}", name);
     as(&r, base, u, "POST", "/workspaces", body);
     EXPECT(&r, 201, NULL);
-    const char *v = jstr(r.json, "id");
+    const char *v = tc_jstr(r.json, "id");
     ck_assert_ptr_nonnull(v);
     ck_assert_int_eq((int)strlen(v), GUID_LEN);
     snprintf(id, 64, "%s", v);
     char want[80];
     snprintf(want, sizeof(want), "workspaces/%s", id);
-    ck_assert_str_eq(jstr(r.json, "blob_path") ? jstr(r.json, "blob_path") : "", want);
+    ck_assert_str_eq(tc_jstr(r.json, "blob_path") ? tc_jstr(r.json, "blob_path") : "", want);
     tc_free(&r);
 }
 
@@ -133,7 +116,7 @@ static int count_action(const cJSON *entries, const char *action)
     const cJSON *e;
     cJSON_ArrayForEach(e, entries)
     {
-        const char *a = jstr(e, "action");
+        const char *a = tc_jstr(e, "action");
         n += a && strcmp(a, action) == 0;
     }
     return n;
@@ -150,16 +133,16 @@ static void blob_failure_reason(const char *base, const struct tc_user *u, const
     out[0] = '\0';
     cJSON_ArrayForEach(e, entries)
     {
-        const char *a = jstr(e, "action");
+        const char *a = tc_jstr(e, "action");
         if (!a || strcmp(a, "BLOB_FOLDERS_FAILED") != 0)
             continue;
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(e, "details");
         ck_assert_msg(cJSON_IsObject(d), "details is not an object");
-        const char *why = jstr(d, "reason");
+        const char *why = tc_jstr(d, "reason");
         ck_assert_msg(why != NULL, "no details.reason");
         snprintf(out, n, "%s", why);
-        ck_assert_str_eq(jstr(e, "workspace_id") ? jstr(e, "workspace_id") : "", id);
-        ck_assert_str_eq(jstr(e, "actor_id") ? jstr(e, "actor_id") : "", u->oid);
+        ck_assert_str_eq(tc_jstr(e, "workspace_id") ? tc_jstr(e, "workspace_id") : "", id);
+        ck_assert_str_eq(tc_jstr(e, "actor_id") ? tc_jstr(e, "actor_id") : "", u->oid);
     }
     cJSON_Delete(entries);
 }

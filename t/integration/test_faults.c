@@ -493,11 +493,6 @@ static void start_own(const char *name, const char *env, int sockets, char *url,
     ck_assert_int_eq(setenv("WSMS_URL", url, 1), 0);
 }
 
-static void new_user(struct tc_user *u, const char *prefix)
-{
-    ck_assert_msg(tc_user_new(u, prefix) == 0, "cannot make test user %s", prefix);
-}
-
 /* ---- tests --------------------------------------------------------------- */
 
 /* A worker SIGKILLed in the middle of a GET: nginx retries on another socket,
@@ -582,7 +577,7 @@ START_TEST(sigkill_worker_during_create)
     char url[256];
     struct tc_user u;
     start_own("killpost", "", 2, url, sizeof(url));
-    new_user(&u, "killpost");
+    tc_new_user(&u, "killpost");
 
     struct one_req q = {&u, "POST", "/workspaces", "{\"name\":\"killed mid-create\"}",
                         "X-Test-Pause: ws.before_commit:3000"};
@@ -744,7 +739,7 @@ START_TEST(postgres_stopped_and_resumed)
     struct tc_user u;
     struct wstate before[8], mid[8], after[8];
     start_own("pgdown", "DB_LOGIN_TIMEOUT_SECONDS=1\n", 2, url, sizeof(url));
-    new_user(&u, "pgdown");
+    tc_new_user(&u, "pgdown");
     for (int i = 0; i < 6; i++) {
         outage_req(NULL, "/db/status", 200, NULL, 5000, why, sizeof(why));
         outage_req(&u, "/workspaces", 200, NULL, 5000, why, sizeof(why));
@@ -830,7 +825,7 @@ START_TEST(postgres_restart_while_idle)
     struct tc_user u;
     struct wstate before[8], after[8];
     start_own("pgidle", "DB_LOGIN_TIMEOUT_SECONDS=1\n", 2, url, sizeof(url));
-    new_user(&u, "pgidle");
+    tc_new_user(&u, "pgidle");
     for (int i = 0; i < 6; i++) {
         outage_req(NULL, "/db/status", 200, NULL, 5000, why, sizeof(why));
         outage_req(&u, "/workspaces", 200, NULL, 5000, why, sizeof(why));
@@ -908,7 +903,7 @@ START_TEST(stalled_integration_isolated)
              fake);
     start_own("stall", env, 4, url, sizeof(url));
     struct tc_user u;
-    new_user(&u, "stall");
+    tc_new_user(&u, "stall");
 
     struct one_req q = {&u, "GET", "/integrations/jira/projects", NULL, NULL};
     struct clients stalled, fast;
@@ -1027,7 +1022,7 @@ START_TEST(sigterm_pool_under_load)
     tc_stack_dir("term", dir, sizeof(dir));
     ck_assert_int_eq(tc_stack_pids("term", sups, 8), 4);
     for (int i = 0; i < 5; i++)
-        new_user(&users[i], "term");
+        tc_new_user(&users[i], "term");
 
     struct term_arg ta = {users, 8000};
     struct clients load, inflight;

@@ -3,7 +3,7 @@
  * table, migrations, and the worker lifecycle (respawn, SIGTERM drain,
  * timeouts, recycling, bad configuration). */
 #include "client.h"
-#include "router.h"
+#include "server/routes.h"
 
 #include <check.h>
 #include <signal.h>
@@ -201,7 +201,7 @@ START_TEST(openapi_matches_routes)
     cJSON *paths = cJSON_GetObjectItem(r.json, "paths");
     ck_assert(cJSON_IsObject(paths));
     size_t n;
-    const struct route *t = router_table(&n);
+    const struct route *t = routes_table(&n);
     int ops = 0;
     for (size_t i = 0; i < n; i++) {
         cJSON *p = cJSON_GetObjectItemCaseSensitive(paths, t[i].pattern);

@@ -14,7 +14,7 @@
  * The fake's scenario is switched globally (POST /__scenario); tests run
  * one after the other, so nothing else changes it meanwhile. */
 #include "client.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -31,17 +31,6 @@
 
 #define TIMEOUT_S  2
 #define JIRA_EMAIL "integ-bot@example.com"
-
-#define EXPECT(r, st, code) expect_at(__LINE__, (r), (st), (code))
-
-static void expect_at(int line, const struct tresp *r, long st, const char *code)
-{
-    ck_assert_msg(r->status == st, "line %d: want %ld, got %ld: %s", line, st, r->status,
-                  r->body ? r->body : "");
-    if (code)
-        ck_assert_msg(strcmp(tc_error_code(r), code) == 0, "line %d: want %s, got %s", line, code,
-                      r->body ? r->body : "");
-}
 
 /* ---- state made once by the unchecked fixture (parent process) ---- */
 

@@ -4,7 +4,7 @@
  * next request whatever the PMA token says), members of another workspace
  * through this one's URL, and people added by email signing in later. */
 #include "client.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -13,35 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define EXPECT(r, st, code)                                                                        \
-    do {                                                                                           \
-        ck_assert_msg((r)->status == (st), "line %d: want %d, got %ld: %s", __LINE__, (int)(st),   \
-                      (r)->status, (r)->body ? (r)->body : "");                                    \
-        if (code)                                                                                  \
-            ck_assert_str_eq(tc_error_code(r), (const char *)(code));                              \
-    } while (0)
-
-static const char *jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static void new_user(struct tc_user *u, const char *prefix)
-{
-    ck_assert_msg(tc_user_new(u, prefix) == 0, "cannot make test user %s", prefix);
-}
-
-static int as_hdr(struct tresp *r, const struct tc_user *u, const char *method, const char *path,
-                  const char *body, const char *extra)
-{
-    char authz[8192], pma[4096];
-    const char *h[5] = {authz, pma, "Content-Type: application/json", extra, NULL};
-    snprintf(authz, sizeof(authz), "Authorization: Bearer %s", u->azure);
-    snprintf(pma, sizeof(pma), "X-PMA-Token: %s", u->pma);
-    return tc_request(r, method, path, body, h);
-}
-
 static void create_ws(const struct tc_user *u, const char *name, char id[64])
 {
     char body[256];
@@ -49,7 +20,7 @@ static void create_ws(const struct tc_user *u, const char *name, char id[64])
     snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
     ck_assert_int_eq(tc_as(&r, u, "POST", "/workspaces", body), 0);
     EXPECT(&r, 201, NULL);
-    snprintf(id, 64, "%s", jstr(r.json, "id"));
+    snprintf(id, 64, "%s", tc_jstr(r.json, "id"));
     tc_free(&r);
 }
 
@@ -63,7 +34,7 @@ static void add_member(const struct tc_user *u, const char *ws, const char *emai
     ck_assert_int_eq(tc_as(&r, u, "POST", path, body), 0);
     EXPECT(&r, 201, NULL);
     if (mid)
-        snprintf(mid, 64, "%s", jstr(r.json, "id"));
+        snprintf(mid, 64, "%s", tc_jstr(r.json, "id"));
     tc_free(&r);
 }
 
@@ -71,7 +42,7 @@ static void add_member(const struct tc_user *u, const char *ws, const char *emai
 static void member_user(struct tc_user *u, const struct tc_user *owner, const char *ws,
                         const char *role, char mid[64])
 {
-    new_user(u, "m");
+    tc_new_user(u, "m");
     add_member(owner, ws, u->email, role, mid);
 }
 
@@ -98,7 +69,7 @@ static cJSON *find_member(const struct tc_user *u, const char *ws, const char *e
     cJSON *m;
     cJSON_ArrayForEach(m, *holder)
     {
-        if (jstr(m, "user_email") && strcasecmp(jstr(m, "user_email"), email) == 0)
+        if (tc_jstr(m, "user_email") && strcasecmp(tc_jstr(m, "user_email"), email) == 0)
             return m;
     }
     return NULL;
@@ -115,7 +86,7 @@ static long owner_count(const struct tc_user *u, const char *ws)
     cJSON *m;
     cJSON_ArrayForEach(m, r.json)
     {
-        if (strcmp(jstr(m, "role"), "OWNER") == 0)
+        if (strcmp(tc_jstr(m, "role"), "OWNER") == 0)
             n++;
     }
     tc_free(&r);
@@ -151,7 +122,7 @@ START_TEST(add_shape)
     struct tc_user o;
     char ws[64], path[256], body[512], g[GUID_LEN + 1], email[96], lower[96];
     struct tresp r;
-    new_user(&o, "add");
+    tc_new_user(&o, "add");
     create_ws(&o, "add", ws);
     ck_assert_int_eq(guid_new(g), 0);
     snprintf(email, sizeof(email), "Mixed-%.8s@Example.COM", g);
@@ -163,15 +134,15 @@ START_TEST(add_shape)
     ck_assert_int_eq(tc_as(&r, &o, "POST", path, body), 0);
     EXPECT(&r, 201, NULL);
     char norm[GUID_LEN + 1];
-    ck_assert_ptr_nonnull(jstr(r.json, "id"));
-    ck_assert_int_eq(guid_normalize(jstr(r.json, "id"), norm), 0);
-    ck_assert_str_eq(norm, jstr(r.json, "id"));
-    ck_assert_str_eq(jstr(r.json, "workspace_id"), ws);
+    ck_assert_ptr_nonnull(tc_jstr(r.json, "id"));
+    ck_assert_int_eq(guid_normalize(tc_jstr(r.json, "id"), norm), 0);
+    ck_assert_str_eq(norm, tc_jstr(r.json, "id"));
+    ck_assert_str_eq(tc_jstr(r.json, "workspace_id"), ws);
     ck_assert(cJSON_IsNull(cJSON_GetObjectItem(r.json, "user_id")));
-    ck_assert_str_eq(jstr(r.json, "user_email"), lower);
-    ck_assert_str_eq(jstr(r.json, "display_name"), "Pat Doe");
-    ck_assert_str_eq(jstr(r.json, "role"), "MEMBER");
-    ck_assert_ptr_nonnull(jstr(r.json, "added_at"));
+    ck_assert_str_eq(tc_jstr(r.json, "user_email"), lower);
+    ck_assert_str_eq(tc_jstr(r.json, "display_name"), "Pat Doe");
+    ck_assert_str_eq(tc_jstr(r.json, "role"), "MEMBER");
+    ck_assert_ptr_nonnull(tc_jstr(r.json, "added_at"));
     ck_assert_ptr_null(cJSON_GetObjectItem(r.json, "pma_token"));
     char *added = cJSON_PrintUnformatted(r.json);
     tc_free(&r);
@@ -181,8 +152,8 @@ START_TEST(add_shape)
     ck_assert_int_eq(total_of(&r), 2);
     ck_assert_int_eq(cJSON_GetArraySize(r.json), 2);
     /* oldest first: the owner, then the new member exactly as answered */
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(r.json, 0), "role"), "OWNER");
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(r.json, 0), "user_id"), o.oid);
+    ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 0), "role"), "OWNER");
+    ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 0), "user_id"), o.oid);
     char *listed = cJSON_PrintUnformatted(cJSON_GetArrayItem(r.json, 1));
     ck_assert_str_eq(listed, added);
     free(listed);
@@ -235,7 +206,7 @@ START_TEST(add_validation)
     };
     struct tc_user o;
     char ws[64], path[256];
-    new_user(&o, "addval");
+    tc_new_user(&o, "addval");
     create_ws(&o, "addval", ws);
     snprintf(path, sizeof(path), "/workspaces/%s/members", ws);
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
@@ -249,7 +220,7 @@ START_TEST(add_validation)
             int found = 0;
             cJSON_ArrayForEach(it, d)
             {
-                if (jstr(it, "field") && strcmp(jstr(it, "field"), cases[i].field) == 0)
+                if (tc_jstr(it, "field") && strcmp(tc_jstr(it, "field"), cases[i].field) == 0)
                     found = 1;
             }
             ck_assert_msg(found, "case %zu: no detail for %s: %s", i, cases[i].field, r.body);
@@ -270,7 +241,7 @@ START_TEST(add_duplicate_and_owner_rules)
     struct tc_user o, a;
     char ws[64], path[256], body[256];
     struct tresp r;
-    new_user(&o, "dup");
+    tc_new_user(&o, "dup");
     create_ws(&o, "dup", ws);
     member_user(&a, &o, ws, "ADMIN", NULL);
     add_member(&o, ws, "dup-target@example.com", "VIEWER", NULL);
@@ -293,12 +264,12 @@ START_TEST(add_duplicate_and_owner_rules)
     ck_assert_int_eq(
         tc_as(&r, &a, "POST", path, "{\"user_email\":\"adm1@example.com\",\"role\":\"admin\"}"), 0);
     EXPECT(&r, 201, NULL);
-    ck_assert_str_eq(jstr(r.json, "role"), "ADMIN");
+    ck_assert_str_eq(tc_jstr(r.json, "role"), "ADMIN");
     tc_free(&r);
     ck_assert_int_eq(
         tc_as(&r, &o, "POST", path, "{\"user_email\":\"own1@example.com\",\"role\":\"owner\"}"), 0);
     EXPECT(&r, 201, NULL);
-    ck_assert_str_eq(jstr(r.json, "role"), "OWNER");
+    ck_assert_str_eq(tc_jstr(r.json, "role"), "OWNER");
     tc_free(&r);
     ck_assert_int_eq(owner_count(&o, ws), 2);
     tc_user_free(&o);
@@ -312,26 +283,26 @@ START_TEST(patch_rules)
     char ws[64], path[256], v_id[64], o_id[64], a_id[64], m_id[64];
     struct tresp r;
     cJSON *h;
-    new_user(&o, "patch");
+    tc_new_user(&o, "patch");
     create_ws(&o, "patch", ws);
     member_user(&a, &o, ws, "ADMIN", a_id);
     member_user(&m, &o, ws, "MEMBER", m_id);
     add_member(&o, ws, "patch-viewer@example.com", "VIEWER", v_id);
-    snprintf(o_id, sizeof(o_id), "%s", jstr(find_member(&o, ws, o.email, &h), "id"));
+    snprintf(o_id, sizeof(o_id), "%s", tc_jstr(find_member(&o, ws, o.email, &h), "id"));
     cJSON_Delete(h);
 
     mpath(path, sizeof(path), ws, v_id, "");
     ck_assert_int_eq(tc_as(&r, &o, "PATCH", path, "{\"role\":\"ADMIN\"}"), 0);
     EXPECT(&r, 200, NULL);
-    ck_assert_str_eq(jstr(r.json, "role"), "ADMIN");
-    ck_assert_str_eq(jstr(r.json, "id"), v_id);
-    ck_assert_str_eq(jstr(r.json, "user_email"), "patch-viewer@example.com");
+    ck_assert_str_eq(tc_jstr(r.json, "role"), "ADMIN");
+    ck_assert_str_eq(tc_jstr(r.json, "id"), v_id);
+    ck_assert_str_eq(tc_jstr(r.json, "user_email"), "patch-viewer@example.com");
     ck_assert_ptr_null(cJSON_GetObjectItem(r.json, "pma_token"));
     tc_free(&r);
     mpath(path, sizeof(path), ws, v_id, "/role");
     ck_assert_int_eq(tc_as(&r, &a, "PATCH", path, "{\"role\":\"viewer\"}"), 0);
     EXPECT(&r, 200, NULL);
-    ck_assert_str_eq(jstr(r.json, "role"), "VIEWER");
+    ck_assert_str_eq(tc_jstr(r.json, "role"), "VIEWER");
     tc_free(&r);
     /* unchanged role: fine */
     ck_assert_int_eq(tc_as(&r, &a, "PATCH", path, "{\"role\":\"VIEWER\"}"), 0);
@@ -370,7 +341,7 @@ START_TEST(patch_rules)
         tc_free(&r);
     }
     cJSON *row = find_member(&o, ws, "patch-viewer@example.com", &h);
-    ck_assert_str_eq(jstr(row, "role"), "VIEWER");
+    ck_assert_str_eq(tc_jstr(row, "role"), "VIEWER");
     cJSON_Delete(h);
     ck_assert_int_eq(owner_count(&o, ws), 1);
 
@@ -380,13 +351,13 @@ START_TEST(patch_rules)
     mpath(path, sizeof(path), ws, a_id, "");
     ck_assert_int_eq(tc_as(&r, &a, "PATCH", path, "{\"role\":\"VIEWER\"}"), 0);
     EXPECT(&r, 200, NULL);
-    ck_assert_ptr_nonnull(jstr(r.json, "pma_token"));
-    cJSON *roles = pma_roles(jstr(r.json, "pma_token"));
-    ck_assert_str_eq(jstr(roles, ws), "VIEWER");
+    ck_assert_ptr_nonnull(tc_jstr(r.json, "pma_token"));
+    cJSON *roles = pma_roles(tc_jstr(r.json, "pma_token"));
+    ck_assert_str_eq(tc_jstr(roles, ws), "VIEWER");
     cJSON_Delete(roles);
     tc_free(&r);
     roles = pma_roles(a.pma);
-    ck_assert_str_eq(jstr(roles, ws), "ADMIN");
+    ck_assert_str_eq(tc_jstr(roles, ws), "ADMIN");
     cJSON_Delete(roles);
     snprintf(path, sizeof(path), "/workspaces/%s/members", ws);
     ck_assert_int_eq(
@@ -410,9 +381,9 @@ START_TEST(last_owner)
     char ws[64], path[256], o_id[64], o2_id[64];
     struct tresp r;
     cJSON *h;
-    new_user(&o, "last");
+    tc_new_user(&o, "last");
     create_ws(&o, "last", ws);
-    snprintf(o_id, sizeof(o_id), "%s", jstr(find_member(&o, ws, o.email, &h), "id"));
+    snprintf(o_id, sizeof(o_id), "%s", tc_jstr(find_member(&o, ws, o.email, &h), "id"));
     cJSON_Delete(h);
     mpath(path, sizeof(path), ws, o_id, "");
     ck_assert_int_eq(tc_as(&r, &o, "PATCH", path, "{\"role\":\"ADMIN\"}"), 0);
@@ -440,8 +411,8 @@ START_TEST(last_owner)
     mpath(path, sizeof(path), ws, o_id, "");
     ck_assert_int_eq(tc_as(&r, &o2, "DELETE", path, NULL), 0);
     EXPECT(&r, 200, NULL);
-    ck_assert_str_eq(jstr(r.json, "role"), "OWNER");
-    ck_assert_str_eq(jstr(r.json, "user_id"), o.oid);
+    ck_assert_str_eq(tc_jstr(r.json, "role"), "OWNER");
+    ck_assert_str_eq(tc_jstr(r.json, "user_id"), o.oid);
     tc_free(&r);
     mpath(path, sizeof(path), ws, o2_id, "");
     ck_assert_int_eq(tc_as(&r, &o2, "PATCH", path, "{\"role\":\"MEMBER\"}"), 0);
@@ -473,7 +444,7 @@ static void race(const struct tc_user *u1, const char *m1, const char *p1, const
         if (pid[i] == 0) {
             struct tresp r;
             long s = -1;
-            if (as_hdr(&r, u[i], m[i], p[i], b[i], "X-Test-Pause: handler:400") == 0) {
+            if (tc_as_hdr(&r, u[i], m[i], p[i], b[i], "X-Test-Pause: handler:400") == 0) {
                 s = r.status;
                 if (s == 409 && strcmp(tc_error_code(&r), "LAST_OWNER") != 0)
                     s = 4090;
@@ -503,9 +474,9 @@ START_TEST(last_owner_concurrent)
         char ws[64], id1[64], id2[64], p1[256], p2[256];
         long st[2];
         cJSON *h;
-        new_user(&o1, "race");
+        tc_new_user(&o1, "race");
         create_ws(&o1, "race", ws);
-        snprintf(id1, sizeof(id1), "%s", jstr(find_member(&o1, ws, o1.email, &h), "id"));
+        snprintf(id1, sizeof(id1), "%s", tc_jstr(find_member(&o1, ws, o1.email, &h), "id"));
         cJSON_Delete(h);
         member_user(&o2, &o1, ws, "OWNER", id2);
         if (kind < 2) {
@@ -546,9 +517,9 @@ START_TEST(remove_rules_and_revocation)
     char ws[64], path[256], o_id[64], a_id[64], m_id[64], v_id[64], x_id[64];
     struct tresp r;
     cJSON *h;
-    new_user(&o, "rm");
+    tc_new_user(&o, "rm");
     create_ws(&o, "rm", ws);
-    snprintf(o_id, sizeof(o_id), "%s", jstr(find_member(&o, ws, o.email, &h), "id"));
+    snprintf(o_id, sizeof(o_id), "%s", tc_jstr(find_member(&o, ws, o.email, &h), "id"));
     cJSON_Delete(h);
     member_user(&a, &o, ws, "ADMIN", a_id);
     member_user(&m, &o, ws, "MEMBER", m_id);
@@ -578,11 +549,11 @@ START_TEST(remove_rules_and_revocation)
     mpath(path, sizeof(path), ws, v_id, "");
     ck_assert_int_eq(tc_as(&r, &v, "DELETE", path, NULL), 0);
     EXPECT(&r, 200, NULL);
-    ck_assert_str_eq(jstr(r.json, "id"), v_id);
-    ck_assert_str_eq(jstr(r.json, "role"), "VIEWER");
-    ck_assert_str_eq(jstr(r.json, "user_id"), v.oid);
-    ck_assert_ptr_nonnull(jstr(r.json, "pma_token"));
-    cJSON *roles = pma_roles(jstr(r.json, "pma_token"));
+    ck_assert_str_eq(tc_jstr(r.json, "id"), v_id);
+    ck_assert_str_eq(tc_jstr(r.json, "role"), "VIEWER");
+    ck_assert_str_eq(tc_jstr(r.json, "user_id"), v.oid);
+    ck_assert_ptr_nonnull(tc_jstr(r.json, "pma_token"));
+    cJSON *roles = pma_roles(tc_jstr(r.json, "pma_token"));
     ck_assert_ptr_null(cJSON_GetObjectItem(roles, ws));
     cJSON_Delete(roles);
     tc_free(&r);
@@ -595,11 +566,11 @@ START_TEST(remove_rules_and_revocation)
     mpath(path, sizeof(path), ws, m_id, "");
     ck_assert_int_eq(tc_as(&r, &a, "DELETE", path, NULL), 0);
     EXPECT(&r, 200, NULL);
-    ck_assert_str_eq(jstr(r.json, "role"), "MEMBER");
+    ck_assert_str_eq(tc_jstr(r.json, "role"), "MEMBER");
     ck_assert_ptr_null(cJSON_GetObjectItem(r.json, "pma_token"));
     tc_free(&r);
     roles = pma_roles(m.pma);
-    ck_assert_str_eq(jstr(roles, ws), "MEMBER");
+    ck_assert_str_eq(tc_jstr(roles, ws), "MEMBER");
     cJSON_Delete(roles);
     const struct tc_user *gone[] = {&m, &v};
     for (int i = 0; i < 2; i++) {
@@ -625,9 +596,9 @@ START_TEST(remove_rules_and_revocation)
     cJSON_ArrayForEach(e, r.json)
     {
         cJSON *d = cJSON_GetObjectItem(e, "details");
-        ck_assert_ptr_nonnull(jstr(d, "member_id"));
-        ck_assert_ptr_nonnull(jstr(d, "user_email"));
-        ck_assert_ptr_nonnull(jstr(d, "role"));
+        ck_assert_ptr_nonnull(tc_jstr(d, "member_id"));
+        ck_assert_ptr_nonnull(tc_jstr(d, "user_email"));
+        ck_assert_ptr_nonnull(tc_jstr(d, "role"));
     }
     tc_free(&r);
     /* an OWNER removes an ADMIN */
@@ -648,8 +619,8 @@ START_TEST(cross_workspace)
     char a[64], b[64], mine[64], theirs[64], path[256];
     struct tresp r;
     cJSON *h;
-    new_user(&o, "xa");
-    new_user(&o2, "xb");
+    tc_new_user(&o, "xa");
+    tc_new_user(&o2, "xb");
     create_ws(&o, "A", a);
     create_ws(&o, "B", b);
     add_member(&o, b, "cross-b@example.com", "VIEWER", mine);
@@ -673,18 +644,18 @@ START_TEST(cross_workspace)
     }
     cJSON *row = find_member(&o, b, "cross-b@example.com", &h);
     ck_assert_ptr_nonnull(row);
-    ck_assert_str_eq(jstr(row, "role"), "VIEWER");
+    ck_assert_str_eq(tc_jstr(row, "role"), "VIEWER");
     cJSON_Delete(h);
     row = find_member(&o2, theirs, "cross-c@example.com", &h);
     ck_assert_ptr_nonnull(row);
-    ck_assert_str_eq(jstr(row, "role"), "ADMIN");
+    ck_assert_str_eq(tc_jstr(row, "role"), "ADMIN");
     cJSON_Delete(h);
     /* A's member list holds only A's members */
     snprintf(path, sizeof(path), "/workspaces/%s/members", a);
     ck_assert_int_eq(tc_as(&r, &o, "GET", path, NULL), 0);
     EXPECT(&r, 200, NULL);
     ck_assert_int_eq(total_of(&r), 1);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(r.json, 0), "workspace_id"), a);
+    ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 0), "workspace_id"), a);
     tc_free(&r);
     /* and o is no member of C */
     snprintf(path, sizeof(path), "/workspaces/%s/members/%s", theirs, c_member);
@@ -703,7 +674,7 @@ START_TEST(parallel_adds_same_email)
     char ws[64], path[256], email[96], g[GUID_LEN + 1];
     pid_t pids[N];
     int fds[N][2];
-    new_user(&o, "par");
+    tc_new_user(&o, "par");
     create_ws(&o, "par", ws);
     ck_assert_int_eq(guid_new(g), 0);
     snprintf(email, sizeof(email), "same-%.8s@example.com", g);
@@ -760,7 +731,7 @@ START_TEST(added_by_email_then_signs_in)
     char ws[64], path[256], email[96], g[GUID_LEN + 1], mid[64];
     struct tresp r;
     cJSON *h;
-    new_user(&o, "invite");
+    tc_new_user(&o, "invite");
     create_ws(&o, "invite", ws);
     ck_assert_int_eq(guid_new(g), 0);
     snprintf(email, sizeof(email), "invitee-%.8s@example.com", g);
@@ -768,14 +739,14 @@ START_TEST(added_by_email_then_signs_in)
     /* the person signs in with their address in another case */
     char mixed[96];
     snprintf(mixed, sizeof(mixed), "Invitee-%.8s@EXAMPLE.com", g);
-    new_user(&s, mixed);
+    tc_new_user(&s, mixed);
     cJSON *roles = pma_roles(s.pma);
-    ck_assert_str_eq(jstr(roles, ws), "MEMBER");
+    ck_assert_str_eq(tc_jstr(roles, ws), "MEMBER");
     cJSON_Delete(roles);
     ck_assert_int_eq(tc_as(&r, &s, "GET", "/workspaces", NULL), 0);
     EXPECT(&r, 200, NULL);
     ck_assert_int_eq(total_of(&r), 1);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(r.json, 0), "id"), ws);
+    ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 0), "id"), ws);
     tc_free(&r);
     snprintf(path, sizeof(path), "/workspaces/%s", ws);
     ck_assert_int_eq(tc_as(&r, &s, "GET", path, NULL), 0);
@@ -784,14 +755,14 @@ START_TEST(added_by_email_then_signs_in)
     /* the membership is bound to the oid now */
     cJSON *row = find_member(&o, ws, email, &h);
     ck_assert_ptr_nonnull(row);
-    ck_assert_str_eq(jstr(row, "id"), mid);
-    ck_assert_str_eq(jstr(row, "user_id"), s.oid);
+    ck_assert_str_eq(tc_jstr(row, "id"), mid);
+    ck_assert_str_eq(tc_jstr(row, "user_id"), s.oid);
     cJSON_Delete(h);
     /* and they can leave by themselves */
     mpath(path, sizeof(path), ws, mid, "");
     ck_assert_int_eq(tc_as(&r, &s, "DELETE", path, NULL), 0);
     EXPECT(&r, 200, NULL);
-    ck_assert_ptr_nonnull(jstr(r.json, "pma_token"));
+    ck_assert_ptr_nonnull(tc_jstr(r.json, "pma_token"));
     tc_free(&r);
     tc_user_free(&o);
     tc_user_free(&s);
@@ -803,7 +774,7 @@ START_TEST(list_pagination)
     struct tc_user o;
     char ws[64], path[256], ids[4][64];
     struct tresp r;
-    new_user(&o, "mlist");
+    tc_new_user(&o, "mlist");
     create_ws(&o, "mlist", ws);
     for (int i = 0; i < 4; i++) {
         char email[64];
@@ -816,14 +787,14 @@ START_TEST(list_pagination)
     EXPECT(&r, 200, NULL);
     ck_assert_int_eq(total_of(&r), 5);
     ck_assert_int_eq(cJSON_GetArraySize(r.json), 2);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(r.json, 0), "id"), ids[0]);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(r.json, 1), "id"), ids[1]);
+    ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 0), "id"), ids[0]);
+    ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 1), "id"), ids[1]);
     tc_free(&r);
     snprintf(path, sizeof(path), "/workspaces/%s/members?offset=4", ws);
     ck_assert_int_eq(tc_as(&r, &o, "GET", path, NULL), 0);
     EXPECT(&r, 200, NULL);
     ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(r.json, 0), "id"), ids[3]);
+    ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 0), "id"), ids[3]);
     tc_free(&r);
     static const char *const bad[] = {"limit=0", "limit=201", "limit=-5", "offset=-1", "limit=1e3"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {

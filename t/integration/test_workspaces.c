@@ -5,11 +5,11 @@
  * everywhere), the audit log, and the role matrix of every workspace route.
  * Some checks read the database directly (the stack's own settings) to
  * prove that nothing was left behind. */
-#include "arena.h"
+#include "core/arena.h"
 #include "client.h"
-#include "config.h"
-#include "db.h"
-#include "util.h"
+#include "core/config.h"
+#include "data/db.h"
+#include "core/util.h"
 
 #include <check.h>
 #include <stdbool.h>
@@ -20,43 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EXPECT(r, st, code)                                                                        \
-    do {                                                                                           \
-        ck_assert_msg((r)->status == (st), "line %d: want %d, got %ld: %s", __LINE__, (int)(st),   \
-                      (r)->status, (r)->body ? (r)->body : "");                                    \
-        if (code)                                                                                  \
-            ck_assert_str_eq(tc_error_code(r), (const char *)(code));                              \
-    } while (0)
-
-static const char *jstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static void new_user(struct tc_user *u, const char *prefix)
-{
-    ck_assert_msg(tc_user_new(u, prefix) == 0, "cannot make test user %s", prefix);
-}
-
-/* Request as u with one extra header (may be NULL). */
-static int as_hdr(struct tresp *r, const struct tc_user *u, const char *method, const char *path,
-                  const char *body, const char *extra)
-{
-    char authz[8192], pma[4096];
-    const char *h[5] = {authz, pma, "Content-Type: application/json", extra, NULL};
-    snprintf(authz, sizeof(authz), "Authorization: Bearer %s", u->azure);
-    snprintf(pma, sizeof(pma), "X-PMA-Token: %s", u->pma);
-    return tc_request(r, method, path, body, h);
-}
-
 static void create_body(const struct tc_user *u, const char *body, char id[64])
 {
     struct tresp r;
     ck_assert_int_eq(tc_as(&r, u, "POST", "/workspaces", body), 0);
     EXPECT(&r, 201, NULL);
-    ck_assert_ptr_nonnull(jstr(r.json, "id"));
-    snprintf(id, 64, "%s", jstr(r.json, "id"));
+    ck_assert_ptr_nonnull(tc_jstr(r.json, "id"));
+    snprintf(id, 64, "%s", tc_jstr(r.json, "id"));
     tc_free(&r);
 }
 
@@ -78,7 +48,7 @@ static void add_member(const struct tc_user *u, const char *ws, const char *emai
     ck_assert_int_eq(tc_as(&r, u, "POST", path, body), 0);
     EXPECT(&r, 201, NULL);
     if (mid)
-        snprintf(mid, 64, "%s", jstr(r.json, "id"));
+        snprintf(mid, 64, "%s", tc_jstr(r.json, "id"));
     tc_free(&r);
 }
 
@@ -158,14 +128,14 @@ START_TEST(create_full_shape)
     struct tc_user u;
     struct tresp r, g;
     char path[128];
-    new_user(&u, "shape");
+    tc_new_user(&u, "shape");
     ck_assert_int_eq(tc_as(&r, &u, "POST", "/workspaces",
                            "{\"name\":\"  Alpha  \",\"description\":\"first\","
                            "\"provider\":\"jira\",\"provider_project\":\" PROJ \"}"),
                      0);
     EXPECT(&r, 201, NULL);
     ck_assert_str_eq(tc_header(&r, "Content-Type"), "application/json");
-    const char *id = jstr(r.json, "id");
+    const char *id = tc_jstr(r.json, "id");
     char norm[GUID_LEN + 1], hex[33], schema[64], blob[80];
     ck_assert_ptr_nonnull(id);
     ck_assert_int_eq(guid_normalize(id, norm), 0);
@@ -173,48 +143,48 @@ START_TEST(create_full_shape)
     guid_hex32(id, hex);
     snprintf(schema, sizeof(schema), "ws_%s", hex);
     snprintf(blob, sizeof(blob), "workspaces/%s", id);
-    ck_assert_str_eq(jstr(r.json, "name"), "Alpha");
-    ck_assert_str_eq(jstr(r.json, "description"), "first");
-    ck_assert_str_eq(jstr(r.json, "created_by"), u.oid);
-    ck_assert_str_eq(jstr(r.json, "status"), "Active");
+    ck_assert_str_eq(tc_jstr(r.json, "name"), "Alpha");
+    ck_assert_str_eq(tc_jstr(r.json, "description"), "first");
+    ck_assert_str_eq(tc_jstr(r.json, "created_by"), u.oid);
+    ck_assert_str_eq(tc_jstr(r.json, "status"), "Active");
     ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "is_active")));
-    ck_assert_str_eq(jstr(r.json, "db_schema_name"), schema);
-    ck_assert_str_eq(jstr(r.json, "blob_path"), blob);
+    ck_assert_str_eq(tc_jstr(r.json, "db_schema_name"), schema);
+    ck_assert_str_eq(tc_jstr(r.json, "blob_path"), blob);
     ck_assert(cJSON_IsNull(cJSON_GetObjectItem(r.json, "last_seen_utc")));
-    const char *ca = jstr(r.json, "created_at");
+    const char *ca = tc_jstr(r.json, "created_at");
     ck_assert_ptr_nonnull(ca);
     ck_assert_int_eq((int)strlen(ca), 24);
     ck_assert_int_eq(ca[23], 'Z');
-    ck_assert_str_eq(jstr(r.json, "updated_at"), ca);
+    ck_assert_str_eq(tc_jstr(r.json, "updated_at"), ca);
 
     cJSON *members = cJSON_GetObjectItem(r.json, "members");
     ck_assert_int_eq(cJSON_GetArraySize(members), 1);
     cJSON *m = cJSON_GetArrayItem(members, 0);
-    ck_assert_str_eq(jstr(m, "workspace_id"), id);
-    ck_assert_str_eq(jstr(m, "user_id"), u.oid);
-    ck_assert_str_eq(jstr(m, "user_email"), u.email);
-    ck_assert_str_eq(jstr(m, "display_name"), u.name);
-    ck_assert_str_eq(jstr(m, "role"), "OWNER");
-    ck_assert_ptr_nonnull(jstr(m, "id"));
-    ck_assert_ptr_nonnull(jstr(m, "added_at"));
+    ck_assert_str_eq(tc_jstr(m, "workspace_id"), id);
+    ck_assert_str_eq(tc_jstr(m, "user_id"), u.oid);
+    ck_assert_str_eq(tc_jstr(m, "user_email"), u.email);
+    ck_assert_str_eq(tc_jstr(m, "display_name"), u.name);
+    ck_assert_str_eq(tc_jstr(m, "role"), "OWNER");
+    ck_assert_ptr_nonnull(tc_jstr(m, "id"));
+    ck_assert_ptr_nonnull(tc_jstr(m, "added_at"));
 
     cJSON *links = cJSON_GetObjectItem(r.json, "external_links");
     ck_assert_int_eq(cJSON_GetArraySize(links), 1);
     cJSON *l = cJSON_GetArrayItem(links, 0);
-    ck_assert_ptr_nonnull(jstr(l, "id"));
-    ck_assert_str_eq(jstr(l, "workspace_id"), id);
-    ck_assert_str_eq(jstr(l, "provider"), "Jira");
-    ck_assert_str_eq(jstr(l, "integration_display_name"), "PROJ");
-    ck_assert_str_eq(jstr(l, "connection_status"), "Pending");
-    ck_assert_str_eq(jstr(l, "added_by_user_id"), u.oid);
+    ck_assert_ptr_nonnull(tc_jstr(l, "id"));
+    ck_assert_str_eq(tc_jstr(l, "workspace_id"), id);
+    ck_assert_str_eq(tc_jstr(l, "provider"), "Jira");
+    ck_assert_str_eq(tc_jstr(l, "integration_display_name"), "PROJ");
+    ck_assert_str_eq(tc_jstr(l, "connection_status"), "Pending");
+    ck_assert_str_eq(tc_jstr(l, "added_by_user_id"), u.oid);
     ck_assert(cJSON_IsNull(cJSON_GetObjectItem(l, "url")));
-    ck_assert_ptr_nonnull(jstr(l, "added_utc"));
+    ck_assert_ptr_nonnull(tc_jstr(l, "added_utc"));
 
     /* the fresh PMA token already names the new workspace */
-    const char *pma = jstr(r.json, "pma_token");
+    const char *pma = tc_jstr(r.json, "pma_token");
     ck_assert_ptr_nonnull(pma);
     cJSON *roles = pma_roles(pma);
-    ck_assert_str_eq(jstr(roles, id), "OWNER");
+    ck_assert_str_eq(tc_jstr(roles, id), "OWNER");
     cJSON_Delete(roles);
 
     /* GET answers the same object (last_seen_utc aside) */
@@ -223,7 +193,7 @@ START_TEST(create_full_shape)
     EXPECT(&g, 200, NULL);
     cJSON_DeleteItemFromObject(r.json, "pma_token");
     cJSON_DeleteItemFromObject(r.json, "last_seen_utc");
-    ck_assert_ptr_nonnull(jstr(g.json, "last_seen_utc"));
+    ck_assert_ptr_nonnull(tc_jstr(g.json, "last_seen_utc"));
     cJSON_DeleteItemFromObject(g.json, "last_seen_utc");
     char *a = cJSON_PrintUnformatted(r.json), *b = cJSON_PrintUnformatted(g.json);
     ck_assert_str_eq(a, b);
@@ -240,7 +210,7 @@ START_TEST(create_providers_canonical)
     static const char *const in[] = {"jira", "ado", "Snow", "sP", "JIRA"};
     static const char *const want[] = {"Jira", "ADO", "SNOW", "SP", "Jira"};
     struct tc_user u;
-    new_user(&u, "prov");
+    tc_new_user(&u, "prov");
     for (size_t i = 0; i < sizeof(in) / sizeof(*in); i++) {
         char body[256];
         struct tresp r;
@@ -249,7 +219,7 @@ START_TEST(create_providers_canonical)
         ck_assert_int_eq(tc_as(&r, &u, "POST", "/workspaces", body), 0);
         EXPECT(&r, 201, NULL);
         cJSON *l = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "external_links"), 0);
-        ck_assert_str_eq(jstr(l, "provider"), want[i]);
+        ck_assert_str_eq(tc_jstr(l, "provider"), want[i]);
         tc_free(&r);
     }
     /* no provider: no link; null fields count as absent */
@@ -327,7 +297,7 @@ START_TEST(create_validation)
         {"not json", 400, "INVALID_REQUEST", NULL},
     };
     struct tc_user u;
-    new_user(&u, "valid");
+    tc_new_user(&u, "valid");
     long before = my_workspace_count(&u);
     long created = 0;
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
@@ -348,7 +318,7 @@ START_TEST(create_validation)
             for (int k = 0; k < cJSON_GetArraySize(d); k++) {
                 cJSON *it = cJSON_GetArrayItem(d, k);
                 ck_assert(cJSON_IsString(cJSON_GetObjectItem(it, "message")));
-                if (jstr(it, "field") && strcmp(jstr(it, "field"), cases[i].field) == 0)
+                if (tc_jstr(it, "field") && strcmp(tc_jstr(it, "field"), cases[i].field) == 0)
                     found = 1;
             }
             ck_assert_msg(found, "case %zu: no detail for %s: %s", i, cases[i].field, r.body);
@@ -389,8 +359,8 @@ START_TEST(list_pagination_and_order)
     struct tc_user u, other;
     char ids[3][64], foreign[64];
     struct tresp r;
-    new_user(&u, "list");
-    new_user(&other, "other");
+    tc_new_user(&u, "list");
+    tc_new_user(&other, "other");
     create_ws(&other, "not mine", foreign);
     create_body(&u, "{\"name\":\"one\",\"provider\":\"ADO\",\"provider_project\":\"P1\"}", ids[0]);
     create_ws(&u, "two", ids[1]);
@@ -404,18 +374,18 @@ START_TEST(list_pagination_and_order)
     /* newest first, each with its own external_links */
     for (int i = 0; i < 3; i++) {
         cJSON *w = cJSON_GetArrayItem(r.json, i);
-        ck_assert_str_eq(jstr(w, "id"), ids[2 - i]);
+        ck_assert_str_eq(tc_jstr(w, "id"), ids[2 - i]);
         cJSON *links = cJSON_GetObjectItem(w, "external_links");
         ck_assert(cJSON_IsArray(links));
         ck_assert_int_eq(cJSON_GetArraySize(links), i == 1 ? 0 : 1);
         if (i != 1)
-            ck_assert_str_eq(jstr(cJSON_GetArrayItem(links, 0), "workspace_id"), ids[2 - i]);
+            ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(links, 0), "workspace_id"), ids[2 - i]);
         ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(w, "is_active")));
     }
     ck_assert_str_eq(
-        jstr(cJSON_GetArrayItem(
-                 cJSON_GetObjectItem(cJSON_GetArrayItem(r.json, 0), "external_links"), 0),
-             "provider"),
+        tc_jstr(cJSON_GetArrayItem(
+                    cJSON_GetObjectItem(cJSON_GetArrayItem(r.json, 0), "external_links"), 0),
+                "provider"),
         "SNOW");
     tc_free(&r);
 
@@ -423,12 +393,12 @@ START_TEST(list_pagination_and_order)
     EXPECT(&r, 200, NULL);
     ck_assert_int_eq(total_of(&r), 3);
     ck_assert_int_eq(cJSON_GetArraySize(r.json), 2);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(r.json, 1), "id"), ids[1]);
+    ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 1), "id"), ids[1]);
     tc_free(&r);
     ck_assert_int_eq(tc_as(&r, &u, "GET", "/workspaces?limit=2&offset=2", NULL), 0);
     EXPECT(&r, 200, NULL);
     ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(r.json, 0), "id"), ids[0]);
+    ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 0), "id"), ids[0]);
     tc_free(&r);
     ck_assert_int_eq(tc_as(&r, &u, "GET", "/workspaces?offset=10", NULL), 0);
     EXPECT(&r, 200, NULL);
@@ -461,8 +431,8 @@ START_TEST(list_user_id_param)
     struct tc_user u, other;
     char path[256];
     struct tresp r;
-    new_user(&u, "uid");
-    new_user(&other, "uid2");
+    tc_new_user(&u, "uid");
+    tc_new_user(&other, "uid2");
     snprintf(path, sizeof(path), "/workspaces?user_id=%s", other.oid);
     ck_assert_int_eq(tc_as(&r, &u, "GET", path, NULL), 0);
     EXPECT(&r, 403, "PERMISSION_DENIED");
@@ -498,8 +468,8 @@ START_TEST(bounded_queries)
 {
     struct tc_user a, b;
     char id[64], small[64], big[64], path[128];
-    new_user(&a, "few");
-    new_user(&b, "many");
+    tc_new_user(&a, "few");
+    tc_new_user(&b, "many");
     create_body(&a, "{\"name\":\"a0\",\"provider\":\"Jira\",\"provider_project\":\"J\"}", id);
     create_ws(&a, "a1", id);
     for (int i = 0; i < 20; i++) {
@@ -536,7 +506,7 @@ START_TEST(get_bad_ids)
     struct tc_user u;
     char id[64], upper[64], path[160];
     struct tresp r;
-    new_user(&u, "ids");
+    tc_new_user(&u, "ids");
     create_ws(&u, "ids", id);
     static const char *const bad[] = {"not-a-guid", "123", "00000000-0000-0000-0000-00000000000g",
                                       "00000000000000000000000000000000",
@@ -559,7 +529,7 @@ START_TEST(get_bad_ids)
     snprintf(path, sizeof(path), "/workspaces/%s", upper);
     ck_assert_int_eq(tc_as(&r, &u, "GET", path, NULL), 0);
     EXPECT(&r, 200, NULL);
-    ck_assert_str_eq(jstr(r.json, "id"), id);
+    ck_assert_str_eq(tc_jstr(r.json, "id"), id);
     tc_free(&r);
     tc_user_free(&u);
 }
@@ -570,18 +540,18 @@ START_TEST(get_last_seen_once_a_minute)
     struct tc_user u;
     char id[64], path[128], first[64];
     struct tresp r;
-    new_user(&u, "seen");
+    tc_new_user(&u, "seen");
     create_ws(&u, "seen", id);
     snprintf(path, sizeof(path), "/workspaces/%s", id);
     ck_assert_int_eq(tc_as(&r, &u, "GET", path, NULL), 0);
     EXPECT(&r, 200, NULL);
-    ck_assert_ptr_nonnull(jstr(r.json, "last_seen_utc"));
-    snprintf(first, sizeof(first), "%s", jstr(r.json, "last_seen_utc"));
+    ck_assert_ptr_nonnull(tc_jstr(r.json, "last_seen_utc"));
+    snprintf(first, sizeof(first), "%s", tc_jstr(r.json, "last_seen_utc"));
     tc_free(&r);
     usleep(50 * 1000);
     ck_assert_int_eq(tc_as(&r, &u, "GET", path, NULL), 0);
     EXPECT(&r, 200, NULL);
-    ck_assert_str_eq(jstr(r.json, "last_seen_utc"), first);
+    ck_assert_str_eq(tc_jstr(r.json, "last_seen_utc"), first);
     tc_free(&r);
     tc_user_free(&u);
 }
@@ -592,7 +562,7 @@ START_TEST(delete_archives)
     struct tc_user u;
     char id[64], keep[64], path[128];
     struct tresp r;
-    new_user(&u, "del");
+    tc_new_user(&u, "del");
     create_ws(&u, "doomed", id);
     create_ws(&u, "kept", keep);
     snprintf(path, sizeof(path), "/workspaces/%s", id);
@@ -609,7 +579,7 @@ START_TEST(delete_archives)
     ck_assert_int_eq(tc_as(&r, &u, "GET", "/workspaces", NULL), 0);
     EXPECT(&r, 200, NULL);
     ck_assert_int_eq(total_of(&r), 1);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(r.json, 0), "id"), keep);
+    ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 0), "id"), keep);
     tc_free(&r);
     /* the fresh token no longer names it */
     ck_assert_int_eq(tc_user_refresh_pma(&u), 0);
@@ -646,14 +616,15 @@ START_TEST(create_failure_leaves_nothing)
     struct tresp r;
     long long before[4], after[4];
     char id[64];
-    new_user(&u, "fail");
+    tc_new_user(&u, "fail");
     db_direct();
     long n = my_workspace_count(&u);
     db_totals(before);
-    ck_assert_int_eq(as_hdr(&r, &u, "POST", "/workspaces",
-                            "{\"name\":\"fails\",\"provider\":\"Jira\",\"provider_project\":\"P\"}",
-                            "X-Test-Fail: ws.schema"),
-                     0);
+    ck_assert_int_eq(
+        tc_as_hdr(&r, &u, "POST", "/workspaces",
+                  "{\"name\":\"fails\",\"provider\":\"Jira\",\"provider_project\":\"P\"}",
+                  "X-Test-Fail: ws.schema"),
+        0);
     EXPECT(&r, 500, "DB_QUERY_FAILED");
     ck_assert_ptr_null(strstr(r.body, "INSERT"));
     ck_assert_ptr_null(strstr(r.body, "pmassist"));
@@ -670,7 +641,7 @@ START_TEST(create_failure_leaves_nothing)
     ck_assert_int_eq(after[3], before[3] + (strcmp(tc_db_type(), "sqlite") == 0 ? 5 : 1));
     ck_assert_int_eq(tc_as(&r, &u, "GET", "/db/status", NULL), 0);
     EXPECT(&r, 200, NULL);
-    ck_assert_str_eq(jstr(r.json, "status"), "connected");
+    ck_assert_str_eq(tc_jstr(r.json, "status"), "connected");
     tc_free(&r);
     tc_user_free(&u);
 }
@@ -679,14 +650,14 @@ END_TEST
 START_TEST(create_invisible_until_commit)
 {
     struct tc_user u;
-    new_user(&u, "pause");
+    tc_new_user(&u, "pause");
     long n = my_workspace_count(&u);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         struct tresp r;
-        int ok = as_hdr(&r, &u, "POST", "/workspaces", "{\"name\":\"slow\"}",
-                        "X-Test-Pause: ws.before_commit:1500") == 0 &&
+        int ok = tc_as_hdr(&r, &u, "POST", "/workspaces", "{\"name\":\"slow\"}",
+                           "X-Test-Pause: ws.before_commit:1500") == 0 &&
                  r.status == 201;
         _exit(ok ? 0 : 1);
     }
@@ -706,7 +677,7 @@ START_TEST(create_50_parallel)
     struct tc_user u;
     pid_t pids[N];
     struct tresp r;
-    new_user(&u, "par");
+    tc_new_user(&u, "par");
     for (int i = 0; i < N; i++) {
         pids[i] = fork();
         ck_assert_int_ge(pids[i], 0);
@@ -733,24 +704,24 @@ START_TEST(create_50_parallel)
     ck_assert_int_eq(total_of(&r), N);
     ck_assert_int_eq(cJSON_GetArraySize(r.json), N);
     for (int i = 0; i < N; i++) {
-        const char *id = jstr(cJSON_GetArrayItem(r.json, i), "id");
+        const char *id = tc_jstr(cJSON_GetArrayItem(r.json, i), "id");
         char path[160];
         struct tresp g;
         for (int k = 0; k < i; k++)
-            ck_assert_str_ne(jstr(cJSON_GetArrayItem(r.json, k), "id"), id);
+            ck_assert_str_ne(tc_jstr(cJSON_GetArrayItem(r.json, k), "id"), id);
         snprintf(path, sizeof(path), "/workspaces/%s", id);
         ck_assert_int_eq(tc_as(&g, &u, "GET", path, NULL), 0);
         EXPECT(&g, 200, NULL);
         cJSON *m = cJSON_GetObjectItem(g.json, "members");
         ck_assert_int_eq(cJSON_GetArraySize(m), 1);
-        ck_assert_str_eq(jstr(cJSON_GetArrayItem(m, 0), "role"), "OWNER");
-        ck_assert_str_eq(jstr(cJSON_GetArrayItem(m, 0), "user_id"), u.oid);
+        ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(m, 0), "role"), "OWNER");
+        ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(m, 0), "user_id"), u.oid);
         tc_free(&g);
         snprintf(path, sizeof(path), "/workspaces/%s/audit", id);
         ck_assert_int_eq(tc_as(&g, &u, "GET", path, NULL), 0);
         EXPECT(&g, 200, NULL);
         ck_assert_int_eq(total_of(&g), 1);
-        ck_assert_str_eq(jstr(cJSON_GetArrayItem(g.json, 0), "action"), "WORKSPACE_CREATED");
+        ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(g.json, 0), "action"), "WORKSPACE_CREATED");
         tc_free(&g);
     }
     tc_free(&r);
@@ -763,7 +734,7 @@ START_TEST(audit_log)
     struct tc_user o;
     char a[64], b[64], mid[64], path[256], email[96];
     struct tresp r;
-    new_user(&o, "audit");
+    tc_new_user(&o, "audit");
     create_ws(&o, "A", a);
     create_ws(&o, "B", b);
     snprintf(email, sizeof(email), "Audited-%.8s@Example.com", a);
@@ -788,28 +759,28 @@ START_TEST(audit_log)
     int seen[4] = {0};
     for (int i = 0; i < 4; i++) {
         cJSON *e = cJSON_GetArrayItem(r.json, i);
-        ck_assert_ptr_nonnull(jstr(e, "id"));
-        ck_assert_str_eq(jstr(e, "workspace_id"), a);
-        ck_assert_str_eq(jstr(e, "actor_id"), o.oid);
+        ck_assert_ptr_nonnull(tc_jstr(e, "id"));
+        ck_assert_str_eq(tc_jstr(e, "workspace_id"), a);
+        ck_assert_str_eq(tc_jstr(e, "actor_id"), o.oid);
         ck_assert(cJSON_IsObject(cJSON_GetObjectItem(e, "details")));
-        const char *ts = jstr(e, "timestamp");
+        const char *ts = tc_jstr(e, "timestamp");
         ck_assert_ptr_nonnull(ts);
         if (prev)
             ck_assert_msg(strcmp(prev, ts) >= 0, "not newest first: %s then %s", prev, ts);
         prev = ts;
         for (int k = 0; k < 4; k++)
-            if (strcmp(jstr(e, "action"), order[k]) == 0)
+            if (strcmp(tc_jstr(e, "action"), order[k]) == 0)
                 seen[k]++;
         /* distinct timestamps: the order is exact */
-        if (i > 0 && strcmp(jstr(cJSON_GetArrayItem(r.json, i - 1), "timestamp"), ts) != 0)
-            ck_assert_str_eq(jstr(e, "action"), order[i]);
-        if (strcmp(jstr(e, "action"), "MEMBER_ROLE_UPDATED") == 0) {
+        if (i > 0 && strcmp(tc_jstr(cJSON_GetArrayItem(r.json, i - 1), "timestamp"), ts) != 0)
+            ck_assert_str_eq(tc_jstr(e, "action"), order[i]);
+        if (strcmp(tc_jstr(e, "action"), "MEMBER_ROLE_UPDATED") == 0) {
             cJSON *d = cJSON_GetObjectItem(e, "details");
-            ck_assert_str_eq(jstr(d, "member_id"), mid);
-            ck_assert_ptr_nonnull(jstr(d, "user_email"));
-            ck_assert_ptr_null(strchr(jstr(d, "user_email"), 'E'));
-            ck_assert_str_eq(jstr(d, "old_role"), "VIEWER");
-            ck_assert_str_eq(jstr(d, "new_role"), "ADMIN");
+            ck_assert_str_eq(tc_jstr(d, "member_id"), mid);
+            ck_assert_ptr_nonnull(tc_jstr(d, "user_email"));
+            ck_assert_ptr_null(strchr(tc_jstr(d, "user_email"), 'E'));
+            ck_assert_str_eq(tc_jstr(d, "old_role"), "VIEWER");
+            ck_assert_str_eq(tc_jstr(d, "new_role"), "ADMIN");
         }
     }
     for (int k = 0; k < 4; k++)
@@ -821,8 +792,8 @@ START_TEST(audit_log)
     EXPECT(&r, 200, NULL);
     ck_assert_int_eq(total_of(&r), 1);
     ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
-    ck_assert_str_eq(jstr(cJSON_GetArrayItem(r.json, 0), "action"), "MEMBER_ADDED");
-    ck_assert_str_eq(jstr(cJSON_GetObjectItem(cJSON_GetArrayItem(r.json, 0), "details"), "role"),
+    ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 0), "action"), "MEMBER_ADDED");
+    ck_assert_str_eq(tc_jstr(cJSON_GetObjectItem(cJSON_GetArrayItem(r.json, 0), "details"), "role"),
                      "VIEWER");
     tc_free(&r);
     snprintf(path, sizeof(path), "/workspaces/%s/audit?action=NOTHING_LIKE_THIS", a);
@@ -846,7 +817,7 @@ START_TEST(audit_log)
     EXPECT(&r, 200, NULL);
     ck_assert_int_eq(total_of(&r), 2);
     for (int i = 0; i < cJSON_GetArraySize(r.json); i++)
-        ck_assert_str_eq(jstr(cJSON_GetArrayItem(r.json, i), "workspace_id"), b);
+        ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, i), "workspace_id"), b);
     tc_free(&r);
     tc_user_free(&o);
 }
@@ -911,9 +882,9 @@ START_TEST(role_matrix)
     static const char *const names[] = {"OWNER",  "ADMIN",      "MEMBER",
                                         "VIEWER", "non-member", "archived"};
     char ws[64], arch[64], arch_member[64];
-    new_user(&users[C_OWNER], "mx-owner");
+    tc_new_user(&users[C_OWNER], "mx-owner");
     for (int c = C_ADMIN; c <= C_NONE; c++)
-        new_user(&users[c], "mx");
+        tc_new_user(&users[c], "mx");
     create_ws(&users[C_OWNER], "matrix", ws);
     create_ws(&users[C_OWNER], "archived", arch);
     for (int c = C_ADMIN; c <= C_VIEWER; c++) {
@@ -994,9 +965,9 @@ START_TEST(blob_failure_is_audited)
     /* no assertion until the stack is stopped */
     if (tc_user_new(&u, "blob") == 0 &&
         tc_as(&r, &u, "POST", "/workspaces", "{\"name\":\"blob\"}") == 0) {
-        created = r.status == 201 && jstr(r.json, "id");
+        created = r.status == 201 && tc_jstr(r.json, "id");
         if (created)
-            snprintf(id, sizeof(id), "%s", jstr(r.json, "id"));
+            snprintf(id, sizeof(id), "%s", tc_jstr(r.json, "id"));
         tc_free(&r);
     }
     snprintf(path, sizeof(path), "/workspaces/%s/audit?action=BLOB_FOLDERS_FAILED", id);
@@ -1005,7 +976,7 @@ START_TEST(blob_failure_is_audited)
         const char *t = tc_header(&r, "X-Total-Count");
         n = t ? strtol(t, NULL, 10) : -1;
         cJSON *d = cJSON_GetObjectItem(cJSON_GetArrayItem(r.json, 0), "details");
-        has_reason = jstr(d, "reason") != NULL;
+        has_reason = tc_jstr(d, "reason") != NULL;
         tc_free(&r);
     }
     tc_user_free(&u);

@@ -1,8 +1,9 @@
 #include "client.h"
 
 #include "tokens.h"
-#include "util.h"
+#include "core/util.h"
 
+#include <check.h>
 #include <curl/curl.h>
 #include <openssl/pem.h>
 #include <stdio.h>
@@ -361,4 +362,34 @@ int tc_stack_pids(const char *name, int *out, int max)
         out[n++] = pid;
     fclose(f);
     return n;
+}
+
+void tc_expect_at(int line, const struct tresp *r, long status, const char *code)
+{
+    ck_assert_msg(r->status == status, "line %d: want %ld, got %ld: %s", line, status, r->status,
+                  r->body ? r->body : "");
+    if (code)
+        ck_assert_msg(strcmp(tc_error_code(r), code) == 0, "line %d: want %s: %s", line, code,
+                      r->body ? r->body : "");
+}
+
+const char *tc_jstr(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+void tc_new_user(struct tc_user *u, const char *prefix)
+{
+    ck_assert_msg(tc_user_new(u, prefix) == 0, "cannot make test user %s", prefix);
+}
+
+int tc_as_hdr(struct tresp *r, const struct tc_user *u, const char *method, const char *path,
+              const char *body, const char *extra)
+{
+    char authz[8192], pma[4096];
+    const char *h[5] = {authz, pma, "Content-Type: application/json", extra, NULL};
+    snprintf(authz, sizeof(authz), "Authorization: Bearer %s", u->azure);
+    snprintf(pma, sizeof(pma), "X-PMA-Token: %s", u->pma);
+    return tc_request(r, method, path, body, h);
 }

@@ -50,6 +50,19 @@ const char *tc_db_type(void);
 /* error_code of a JSON error body, or "" */
 const char *tc_error_code(const struct tresp *r);
 
+/* Assertions shared by the integration tests: status (and error_code when
+ * code is not NULL), reported with the caller's line and the body. */
+void tc_expect_at(int line, const struct tresp *r, long status, const char *code);
+#define EXPECT(r, st, code) tc_expect_at(__LINE__, (r), (st), (code))
+/* String member of o, or NULL. */
+const char *tc_jstr(const cJSON *o, const char *k);
+/* tc_user_new that fails the test when it cannot. */
+void tc_new_user(struct tc_user *u, const char *prefix);
+/* Request as u with Content-Type: application/json and one extra header
+ * (may be NULL). */
+int tc_as_hdr(struct tresp *r, const struct tc_user *u, const char *method, const char *path,
+              const char *body, const char *extra);
+
 #endif
 
 /* A stack of its own for tests that restart, kill or reconfigure workers:

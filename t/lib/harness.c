@@ -1,7 +1,7 @@
 #include "harness.h"
 
-#include "config.h"
-#include "httpc.h"
+#include "core/config.h"
+#include "outbound/httpc.h"
 
 #include <arpa/inet.h>
 #include <check.h>

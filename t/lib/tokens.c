@@ -1,6 +1,6 @@
 #include "tokens.h"
 
-#include "util.h"
+#include "core/util.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>

@@ -1,0 +1,12 @@
+/* api_auth: POST /auth/validate and POST /auth/refresh: exchange an Entra
+ * token (plus, for refresh, the current PMA token) for a PMA token carrying
+ * the caller's roles as the database holds them. */
+#ifndef WSMS_API_AUTH_H
+#define WSMS_API_AUTH_H
+
+#include "http/http.h"
+
+wsms_err api_auth_validate(struct request *rq, struct response *rs);
+wsms_err api_auth_refresh(struct request *rq, struct response *rs);
+
+#endif

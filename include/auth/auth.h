@@ -1,0 +1,18 @@
+/* auth: the middleware run before every handler whose route needs it.
+ * Verifies the Entra token (Authorization: Bearer) and the PMA token
+ * (X-PMA-Token), checks they name the same user, binds memberships added by
+ * email to the caller's oid, and for workspace routes reads the caller's
+ * role from WorkspaceMember now (never from the token). Fills rq->user,
+ * rq->workspace_id and rq->role. Owns nothing per request. */
+#ifndef WSMS_AUTH_H
+#define WSMS_AUTH_H
+
+#include "http/http.h"
+#include "http/router.h"
+
+wsms_err auth_request(struct request *rq, struct response *rs);
+/* A new PMA token (arena string) for the authenticated caller with the
+ * roles the database holds now; NULL on failure (logged). */
+const char *auth_fresh_pma_token(struct request *rq);
+
+#endif

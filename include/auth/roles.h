@@ -1,0 +1,26 @@
+/* roles: what the database says about a caller's memberships, for the auth
+ * middleware and for PMA token issuance. Matching is by Entra oid
+ * (user_id), and for memberships added by email and not yet bound, by the
+ * lower-cased email; such memberships are bound to the oid here. Results
+ * live in the caller's arena. */
+#ifndef WSMS_ROLES_H
+#define WSMS_ROLES_H
+
+#include "core/err.h"
+#include "http/http.h"
+
+struct arena;
+
+/* The caller's role in an active workspace (ROLE_NONE when not a member).
+ * E_WORKSPACE_NOT_FOUND when the workspace does not exist or is archived.
+ * Binds an email-only membership to user_id on the way. */
+wsms_err roles_in_workspace(struct arena *a, const char *ws_id, const char *user_id,
+                            const char *email, enum role *role);
+/* Binds every unbound membership with this email to user_id, except in
+ * workspaces where user_id already has a membership. */
+wsms_err roles_bind_email(const char *user_id, const char *email);
+/* {"<workspace id>": "OWNER", ...} over the caller's active workspaces; the
+ * object is owned by the arena. */
+wsms_err roles_of_user(struct arena *a, const char *user_id, const char *email, cJSON **roles);
+
+#endif

@@ -1,0 +1,756 @@
+#include "data/db.h"
+
+#include "core/arena.h"
+#include "data/dialect.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/util.h"
+
+#include <ctype.h>
+#include <sql.h>
+#include <sqlext.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define LG         "db"
+#define CACHE_MAX  64
+#define MAX_PARAMS 32
+#define MAX_COLS   48
+
+struct cached {
+    char *sql;
+    SQLHSTMT h;
+    unsigned long used;
+};
+
+static SQLHENV henv = SQL_NULL_HENV;
+static SQLHDBC hdbc = SQL_NULL_HDBC;
+static bool connected;
+static bool in_tx;
+static struct cached cache[CACHE_MAX];
+static unsigned long use_clock;
+static long stmt_count;
+
+long db_statement_count(void)
+{
+    return stmt_count;
+}
+
+enum db_type db_type(void)
+{
+    return config_get()->db_type;
+}
+
+bool db_in_transaction(void)
+{
+    return in_tx;
+}
+
+/* Logs the driver's diagnostics and classifies them. */
+static enum db_errclass diag(SQLSMALLINT type, SQLHANDLE h, const char *what)
+{
+    enum db_errclass cls = DBE_OTHER;
+    SQLCHAR state[6], msg[512];
+    SQLINTEGER native;
+    SQLSMALLINT len;
+    for (SQLSMALLINT i = 1; i <= 5; i++) {
+        if (!SQL_SUCCEEDED(SQLGetDiagRec(type, h, i, state, &native, msg, sizeof(msg), &len)))
+            break;
+        enum db_errclass c =
+            dialect_classify(db_type(), (const char *)state, (long)native, (const char *)msg);
+        if (i == 1 || c == DBE_CONNECTION)
+            cls = c;
+        /* a constraint conflict is an expected answer (409), not a fault */
+        log_msg(c == DBE_CONFLICT ? LOG_INFO : LOG_ERROR, LG,
+                "%s failed: SQLSTATE %s native %ld: %s", what, state, (long)native, msg);
+    }
+    metrics_db_error((int)cls);
+    return cls;
+}
+
+static wsms_err class_err(enum db_errclass c)
+{
+    return c == DBE_CONNECTION ? E_DATABASE_CONNECTION_ERROR
+           : c == DBE_CONFLICT ? E_CONFLICT
+                               : E_DB_QUERY_FAILED;
+}
+
+static void cache_clear(void)
+{
+    for (int i = 0; i < CACHE_MAX; i++) {
+        if (cache[i].sql) {
+            SQLFreeHandle(SQL_HANDLE_STMT, cache[i].h);
+            free(cache[i].sql);
+        }
+        memset(&cache[i], 0, sizeof(cache[i]));
+    }
+}
+
+void db_close(void)
+{
+    cache_clear();
+    if (hdbc != SQL_NULL_HDBC) {
+        if (connected)
+            SQLDisconnect(hdbc);
+        SQLFreeHandle(SQL_HANDLE_DBC, hdbc);
+        hdbc = SQL_NULL_HDBC;
+    }
+    if (henv != SQL_NULL_HENV) {
+        SQLFreeHandle(SQL_HANDLE_ENV, henv);
+        henv = SQL_NULL_HENV;
+    }
+    connected = false;
+    in_tx = false;
+}
+
+/* UTF-8 -> UTF-16 (SQLWCHAR); malloc'd, *chars = code units. */
+static SQLWCHAR *to_wide(const char *s, SQLLEN *chars)
+{
+    size_t n = strlen(s);
+    SQLWCHAR *w = malloc((n * 2 + 1) * sizeof(SQLWCHAR));
+    if (!w)
+        return NULL;
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t cp;
+        int extra;
+        if (*p < 0x80) {
+            cp = *p;
+            extra = 0;
+        } else if ((*p & 0xe0) == 0xc0) {
+            cp = *p & 0x1f;
+            extra = 1;
+        } else if ((*p & 0xf0) == 0xe0) {
+            cp = *p & 0x0f;
+            extra = 2;
+        } else if ((*p & 0xf8) == 0xf0) {
+            cp = *p & 0x07;
+            extra = 3;
+        } else {
+            free(w);
+            return NULL;
+        }
+        p++;
+        for (int i = 0; i < extra; i++, p++) {
+            if ((*p & 0xc0) != 0x80) {
+                free(w);
+                return NULL;
+            }
+            cp = (cp << 6) | (*p & 0x3f);
+        }
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            w[o++] = (SQLWCHAR)(0xd800 + (cp >> 10));
+            w[o++] = (SQLWCHAR)(0xdc00 + (cp & 0x3ff));
+        } else {
+            w[o++] = (SQLWCHAR)cp;
+        }
+    }
+    w[o] = 0;
+    *chars = (SQLLEN)o;
+    return w;
+}
+
+/* UTF-16 -> UTF-8 into the arena. */
+static char *from_wide(struct arena *a, const SQLWCHAR *w, size_t n)
+{
+    char *out = arena_alloc(a, n * 3 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t cp = w[i];
+        if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < n && w[i + 1] >= 0xdc00 && w[i + 1] <= 0xdfff) {
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (w[i + 1] - 0xdc00);
+            i++;
+        }
+        if (cp < 0x80) {
+            out[o++] = (char)cp;
+        } else if (cp < 0x800) {
+            out[o++] = (char)(0xc0 | (cp >> 6));
+            out[o++] = (char)(0x80 | (cp & 0x3f));
+        } else if (cp < 0x10000) {
+            out[o++] = (char)(0xe0 | (cp >> 12));
+            out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+            out[o++] = (char)(0x80 | (cp & 0x3f));
+        } else {
+            out[o++] = (char)(0xf0 | (cp >> 18));
+            out[o++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+            out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+            out[o++] = (char)(0x80 | (cp & 0x3f));
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Values bound for one execution; freed by params_free. */
+struct params {
+    int n;
+    void *bufs[MAX_PARAMS];
+    SQLLEN ind[MAX_PARAMS];
+    long long ll[MAX_PARAMS];
+    SQL_TIMESTAMP_STRUCT ts[MAX_PARAMS];
+};
+
+static void params_free(struct params *p)
+{
+    for (int i = 0; i < p->n; i++)
+        free(p->bufs[i]);
+    p->n = 0;
+}
+
+static wsms_err bind_params(SQLHSTMT h, struct params *p, const char *types, va_list ap)
+{
+    size_t nt = strlen(types);
+    if (nt > MAX_PARAMS)
+        return E_INTERNAL_SERVER_ERROR;
+    for (size_t i = 0; i < nt; i++) {
+        SQLUSMALLINT idx = (SQLUSMALLINT)(i + 1);
+        SQLRETURN r;
+        p->bufs[i] = NULL;
+        p->n = (int)i + 1;
+        switch (types[i]) {
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            if (!s) {
+                p->ind[i] = SQL_NULL_DATA;
+                r = SQLBindParameter(h, idx, SQL_PARAM_INPUT, SQL_C_WCHAR, SQL_WVARCHAR, 1, 0, NULL,
+                                     0, &p->ind[i]);
+                break;
+            }
+            SQLLEN chars;
+            SQLWCHAR *w = to_wide(s, &chars);
+            if (!w) {
+                log_error(LG, "parameter %zu is not valid UTF-8", i + 1);
+                return E_INVALID_REQUEST;
+            }
+            p->bufs[i] = w;
+            p->ind[i] = chars * (SQLLEN)sizeof(SQLWCHAR);
+            /* column size: 4000 keeps NVARCHAR(n) semantics; longer values
+             * go as NVARCHAR(MAX) */
+            SQLULEN colsz = chars > 4000 ? (SQLULEN)chars : 4000;
+            r = SQLBindParameter(h, idx, SQL_PARAM_INPUT, SQL_C_WCHAR, SQL_WVARCHAR, colsz, 0, w,
+                                 p->ind[i], &p->ind[i]);
+            break;
+        }
+        case 'i':
+        case 'b':
+            p->ll[i] = types[i] == 'i' ? va_arg(ap, long long) : (va_arg(ap, int) ? 1 : 0);
+            p->ind[i] = 0;
+            r = SQLBindParameter(h, idx, SQL_PARAM_INPUT, SQL_C_SBIGINT,
+                                 types[i] == 'b' ? SQL_INTEGER : SQL_BIGINT, 0, 0, &p->ll[i], 0,
+                                 &p->ind[i]);
+            break;
+        case 't': {
+            int64_t ms = va_arg(ap, int64_t);
+            time_t t = (time_t)(ms / 1000);
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            SQL_TIMESTAMP_STRUCT *ts = &p->ts[i];
+            ts->year = (SQLSMALLINT)(tm.tm_year + 1900);
+            ts->month = (SQLUSMALLINT)(tm.tm_mon + 1);
+            ts->day = (SQLUSMALLINT)tm.tm_mday;
+            ts->hour = (SQLUSMALLINT)tm.tm_hour;
+            ts->minute = (SQLUSMALLINT)tm.tm_min;
+            ts->second = (SQLUSMALLINT)tm.tm_sec;
+            ts->fraction = (SQLUINTEGER)((ms % 1000) * 1000000);
+            p->ind[i] = 0;
+            r = SQLBindParameter(h, idx, SQL_PARAM_INPUT, SQL_C_TYPE_TIMESTAMP, SQL_TYPE_TIMESTAMP,
+                                 23, 3, ts, 0, &p->ind[i]);
+            break;
+        }
+        default:
+            log_error(LG, "unknown parameter type '%c'", types[i]);
+            return E_INTERNAL_SERVER_ERROR;
+        }
+        if (!SQL_SUCCEEDED(r))
+            return class_err(diag(SQL_HANDLE_STMT, h, "SQLBindParameter"));
+    }
+    return WSMS_OK;
+}
+
+static wsms_err run_session_sql(void)
+{
+    const struct config *cfg = config_get();
+    const char *const *sql = dialect_session_sql(cfg->db_type);
+    for (; *sql; sql++) {
+        wsms_err e;
+        if (strchr(*sql, '?')) {
+            char path[4096];
+            int w = snprintf(path, sizeof(path), "%s/pmassist_master.db", cfg->db_path);
+            if (w < 0 || (size_t)w >= sizeof(path))
+                return E_DATABASE_CONNECTION_ERROR;
+            e = db_exec(NULL, *sql, "s", path);
+        } else {
+            e = db_exec_direct(*sql);
+        }
+        if (e != WSMS_OK)
+            return E_DATABASE_CONNECTION_ERROR;
+    }
+    return WSMS_OK;
+}
+
+wsms_err db_connect(void)
+{
+    static bool connecting;
+    char cs[4096];
+    SQLRETURN r;
+    wsms_err e = E_DATABASE_CONNECTION_ERROR;
+    const struct config *cfg = config_get();
+    if (connected || connecting)
+        return WSMS_OK;
+    if (dialect_connstr(cfg, cs, sizeof(cs)) != 0) {
+        log_error(LG, "connection settings are too long");
+        goto out;
+    }
+    if (henv == SQL_NULL_HENV) {
+        if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_ENV, SQL_NULL_HANDLE, &henv)))
+            goto out;
+        if (!SQL_SUCCEEDED(SQLSetEnvAttr(henv, SQL_ATTR_ODBC_VERSION, (SQLPOINTER)SQL_OV_ODBC3, 0)))
+            goto out;
+    }
+    if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_DBC, henv, &hdbc)))
+        goto out;
+    SQLSetConnectAttr(hdbc, SQL_ATTR_LOGIN_TIMEOUT, (SQLPOINTER)(intptr_t)cfg->db_login_timeout_s,
+                      0);
+    SQLSetConnectAttr(hdbc, SQL_ATTR_CONNECTION_TIMEOUT,
+                      (SQLPOINTER)(intptr_t)cfg->db_login_timeout_s, 0);
+    r = SQLDriverConnect(hdbc, NULL, (SQLCHAR *)cs, SQL_NTS, NULL, 0, NULL, SQL_DRIVER_NOPROMPT);
+    memset(cs, 0, sizeof(cs));
+    if (!SQL_SUCCEEDED(r)) {
+        diag(SQL_HANDLE_DBC, hdbc, "connect");
+        log_error(LG, "cannot connect to the %s database", config_db_type_name(cfg->db_type));
+        goto out;
+    }
+    connected = true;
+    connecting = true;
+    e = run_session_sql();
+    connecting = false;
+    if (e != WSMS_OK)
+        goto out;
+    if (!dialect_sql_transactions(cfg->db_type) &&
+        !SQL_SUCCEEDED(
+            SQLSetConnectAttr(hdbc, SQL_ATTR_AUTOCOMMIT, (SQLPOINTER)SQL_AUTOCOMMIT_ON, 0))) {
+        diag(SQL_HANDLE_DBC, hdbc, "autocommit");
+        e = E_DATABASE_CONNECTION_ERROR;
+        goto out;
+    }
+    log_info(LG, "connected to the %s database", config_db_type_name(cfg->db_type));
+    return WSMS_OK;
+out:
+    db_close();
+    return e;
+}
+
+/* A prepared statement for sql from the cache, preparing it when new. */
+static SQLHSTMT get_stmt(const char *sql, wsms_err *e)
+{
+    int free_slot = -1, lru = 0;
+    for (int i = 0; i < CACHE_MAX; i++) {
+        if (cache[i].sql && strcmp(cache[i].sql, sql) == 0) {
+            cache[i].used = ++use_clock;
+            SQLFreeStmt(cache[i].h, SQL_CLOSE);
+            SQLFreeStmt(cache[i].h, SQL_RESET_PARAMS);
+            return cache[i].h;
+        }
+        if (!cache[i].sql && free_slot < 0)
+            free_slot = i;
+        if (cache[i].used < cache[lru].used)
+            lru = i;
+    }
+    if (free_slot < 0) {
+        free_slot = lru;
+        SQLFreeHandle(SQL_HANDLE_STMT, cache[lru].h);
+        free(cache[lru].sql);
+        memset(&cache[lru], 0, sizeof(cache[lru]));
+    }
+    SQLHSTMT h;
+    if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, hdbc, &h))) {
+        *e = class_err(diag(SQL_HANDLE_DBC, hdbc, "SQLAllocHandle"));
+        return SQL_NULL_HSTMT;
+    }
+    if (!SQL_SUCCEEDED(SQLPrepare(h, (SQLCHAR *)sql, SQL_NTS))) {
+        *e = class_err(diag(SQL_HANDLE_STMT, h, "SQLPrepare"));
+        SQLFreeHandle(SQL_HANDLE_STMT, h);
+        return SQL_NULL_HSTMT;
+    }
+    char *copy = strdup(sql);
+    if (!copy) {
+        SQLFreeHandle(SQL_HANDLE_STMT, h);
+        *e = E_INTERNAL_SERVER_ERROR;
+        return SQL_NULL_HSTMT;
+    }
+    cache[free_slot].sql = copy;
+    cache[free_slot].h = h;
+    cache[free_slot].used = ++use_clock;
+    return h;
+}
+
+/* After an error that may have broken the connection. */
+static void after_error(wsms_err e)
+{
+    if (e == E_DATABASE_CONNECTION_ERROR) {
+        log_warn(LG, "connection lost; it will be reopened on the next request");
+        db_close();
+    }
+}
+
+static long tx_statements; /* statements run in the open transaction */
+
+static wsms_err execute_once(SQLHSTMT *out, const char *sql, const char *types, va_list ap)
+{
+    wsms_err e = db_connect();
+    struct params p;
+    p.n = 0;
+    if (e != WSMS_OK)
+        return e;
+    SQLHSTMT h = get_stmt(sql, &e);
+    if (h == SQL_NULL_HSTMT)
+        goto out;
+    e = bind_params(h, &p, types, ap);
+    if (e != WSMS_OK)
+        goto out;
+    stmt_count++;
+    if (in_tx)
+        tx_statements++;
+    SQLRETURN r = SQLExecute(h);
+    if (r == SQL_NO_DATA) {
+        e = WSMS_OK;
+    } else if (!SQL_SUCCEEDED(r)) {
+        e = class_err(diag(SQL_HANDLE_STMT, h, "execute"));
+        SQLFreeStmt(h, SQL_CLOSE);
+        goto out;
+    }
+    *out = h;
+    e = WSMS_OK;
+out:
+    /* the driver has consumed the parameters once SQLExecute returned */
+    if (h != SQL_NULL_HSTMT)
+        SQLFreeStmt(h, SQL_RESET_PARAMS);
+    params_free(&p);
+    after_error(e);
+    return e;
+}
+
+/* A connection that died while the worker was idle (database restarted)
+ * fails only at its next statement. When that statement is the first thing
+ * of a transaction, or runs outside one, nothing has happened yet: reconnect
+ * and run it once more instead of failing the request. */
+static wsms_err execute(SQLHSTMT *out, const char *sql, const char *types, va_list ap)
+{
+    bool reused = connected;
+    bool was_tx = in_tx;
+    bool retryable = reused && (!in_tx || tx_statements == 0);
+    va_list again;
+    va_copy(again, ap);
+    wsms_err e = execute_once(out, sql, types, ap);
+    if (e == E_DATABASE_CONNECTION_ERROR && retryable) {
+        log_warn(LG, "retrying once on a new connection");
+        e = db_connect();
+        if (e == WSMS_OK && was_tx)
+            e = db_begin();
+        if (e == WSMS_OK)
+            e = execute_once(out, sql, types, again);
+    }
+    va_end(again);
+    return e;
+}
+
+wsms_err db_exec(long *affected, const char *sql, const char *types, ...)
+{
+    SQLHSTMT h = SQL_NULL_HSTMT;
+    va_list ap;
+    va_start(ap, types);
+    wsms_err e = execute(&h, sql, types, ap);
+    va_end(ap);
+    if (e != WSMS_OK)
+        return e;
+    if (affected) {
+        SQLLEN n = 0;
+        if (!SQL_SUCCEEDED(SQLRowCount(h, &n)))
+            n = -1;
+        *affected = (long)n;
+    }
+    SQLFreeStmt(h, SQL_CLOSE);
+    return WSMS_OK;
+}
+
+wsms_err db_exec_direct(const char *sql)
+{
+    wsms_err e = db_connect();
+    SQLHSTMT h = SQL_NULL_HSTMT;
+    if (e != WSMS_OK)
+        return e;
+    if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, hdbc, &h))) {
+        e = class_err(diag(SQL_HANDLE_DBC, hdbc, "SQLAllocHandle"));
+        goto out;
+    }
+    stmt_count++;
+    SQLRETURN r = SQLExecDirect(h, (SQLCHAR *)sql, SQL_NTS);
+    if (!SQL_SUCCEEDED(r) && r != SQL_NO_DATA) {
+        e = class_err(diag(SQL_HANDLE_STMT, h, "execute"));
+        goto out;
+    }
+    /* drain any result sets (a PRAGMA or a batch may produce some) */
+    while (SQL_SUCCEEDED(SQLMoreResults(h)))
+        ;
+    e = WSMS_OK;
+out:
+    if (h != SQL_NULL_HSTMT)
+        SQLFreeHandle(SQL_HANDLE_STMT, h);
+    after_error(e);
+    return e;
+}
+
+static char *fetch_col(struct arena *a, SQLHSTMT h, SQLUSMALLINT col, SQLSMALLINT type,
+                       bool *isnull, wsms_err *e)
+{
+    SQLLEN ind = 0;
+    *isnull = false;
+    if (type == SQL_TYPE_TIMESTAMP || type == SQL_TIMESTAMP || type == SQL_TYPE_DATE) {
+        SQL_TIMESTAMP_STRUCT ts;
+        memset(&ts, 0, sizeof(ts));
+        if (!SQL_SUCCEEDED(SQLGetData(h, col, SQL_C_TYPE_TIMESTAMP, &ts, sizeof(ts), &ind))) {
+            *e = class_err(diag(SQL_HANDLE_STMT, h, "fetch"));
+            return NULL;
+        }
+        if (ind == SQL_NULL_DATA) {
+            *isnull = true;
+            return NULL;
+        }
+        return arena_printf(a, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", ts.year, ts.month, ts.day,
+                            ts.hour, ts.minute, ts.second, ts.fraction / 1000000u);
+    }
+    /* everything else as UTF-16 text, in chunks */
+    size_t cap = 256, len = 0;
+    SQLWCHAR *buf = malloc(cap * sizeof(SQLWCHAR));
+    char *res = NULL;
+    if (!buf) {
+        *e = E_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+    for (;;) {
+        SQLRETURN r = SQLGetData(h, col, SQL_C_WCHAR, buf + len,
+                                 (SQLLEN)((cap - len) * sizeof(SQLWCHAR)), &ind);
+        if (r == SQL_NO_DATA)
+            break;
+        if (!SQL_SUCCEEDED(r)) {
+            *e = class_err(diag(SQL_HANDLE_STMT, h, "fetch"));
+            goto out;
+        }
+        if (ind == SQL_NULL_DATA) {
+            *isnull = true;
+            goto out;
+        }
+        if (r == SQL_SUCCESS_WITH_INFO &&
+            (ind == SQL_NO_TOTAL || (size_t)ind / sizeof(SQLWCHAR) >= cap - len)) {
+            len = cap - 1; /* the driver wrote cap-len-1 chars + NUL */
+            if (cap > 16 * 1024 * 1024) {
+                *e = E_DB_QUERY_FAILED;
+                goto out;
+            }
+            SQLWCHAR *nb = realloc(buf, cap * 2 * sizeof(SQLWCHAR));
+            if (!nb) {
+                *e = E_INTERNAL_SERVER_ERROR;
+                goto out;
+            }
+            buf = nb;
+            cap *= 2;
+            continue;
+        }
+        len += (size_t)ind / sizeof(SQLWCHAR);
+        break;
+    }
+    res = from_wide(a, buf, len);
+    if (!res)
+        *e = E_INTERNAL_SERVER_ERROR;
+    else if (type == SQL_GUID)
+        for (char *p = res; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+out:
+    free(buf);
+    return res;
+}
+
+wsms_err db_query(struct arena *a, struct db_rows *out, const char *sql, const char *types, ...)
+{
+    SQLHSTMT h = SQL_NULL_HSTMT;
+    memset(out, 0, sizeof(*out));
+    va_list ap;
+    va_start(ap, types);
+    wsms_err e = execute(&h, sql, types, ap);
+    va_end(ap);
+    if (e != WSMS_OK)
+        return e;
+    SQLSMALLINT ncols = 0;
+    SQLSMALLINT ctype[MAX_COLS];
+    int cap = 0;
+    if (!SQL_SUCCEEDED(SQLNumResultCols(h, &ncols)) || ncols <= 0 || ncols > MAX_COLS) {
+        log_error(LG, "query returned %d columns", (int)ncols);
+        e = E_DB_QUERY_FAILED;
+        goto out;
+    }
+    out->ncols = ncols;
+    out->names = arena_alloc(a, sizeof(char *) * (size_t)ncols);
+    if (!out->names) {
+        e = E_INTERNAL_SERVER_ERROR;
+        goto out;
+    }
+    for (SQLSMALLINT c = 0; c < ncols; c++) {
+        SQLCHAR name[128];
+        SQLSMALLINT nl, dec, nullable;
+        SQLULEN size;
+        if (!SQL_SUCCEEDED(SQLDescribeCol(h, (SQLUSMALLINT)(c + 1), name, sizeof(name), &nl,
+                                          &ctype[c], &size, &dec, &nullable))) {
+            e = class_err(diag(SQL_HANDLE_STMT, h, "describe"));
+            goto out;
+        }
+        out->names[c] = arena_strdup(a, (const char *)name);
+    }
+    for (;;) {
+        SQLRETURN r = SQLFetch(h);
+        if (r == SQL_NO_DATA)
+            break;
+        if (!SQL_SUCCEEDED(r)) {
+            e = class_err(diag(SQL_HANDLE_STMT, h, "fetch"));
+            goto out;
+        }
+        if (out->nrows == cap) {
+            int ncap = cap ? cap * 2 : 16;
+            const char **nv = arena_alloc(a, sizeof(char *) * (size_t)ncap * (size_t)ncols);
+            if (!nv) {
+                e = E_INTERNAL_SERVER_ERROR;
+                goto out;
+            }
+            if (out->vals)
+                memcpy(nv, out->vals, sizeof(char *) * (size_t)cap * (size_t)ncols);
+            out->vals = nv;
+            cap = ncap;
+        }
+        for (SQLSMALLINT c = 0; c < ncols; c++) {
+            bool isnull;
+            char *v = fetch_col(a, h, (SQLUSMALLINT)(c + 1), ctype[c], &isnull, &e);
+            if (!v && !isnull) {
+                if (e == WSMS_OK)
+                    e = E_INTERNAL_SERVER_ERROR;
+                goto out;
+            }
+            out->vals[out->nrows * ncols + c] = v;
+        }
+        out->nrows++;
+    }
+    e = WSMS_OK;
+out:
+    SQLFreeStmt(h, SQL_CLOSE);
+    after_error(e);
+    return e;
+}
+
+static wsms_err end_tran(SQLSMALLINT how)
+{
+    const char *what = how == SQL_COMMIT ? "commit" : "rollback";
+    if (!connected)
+        return E_DATABASE_CONNECTION_ERROR;
+    if (dialect_sql_transactions(db_type()))
+        return db_exec_direct(how == SQL_COMMIT ? "COMMIT" : "ROLLBACK");
+    if (!SQL_SUCCEEDED(SQLEndTran(SQL_HANDLE_DBC, hdbc, how))) {
+        wsms_err e = class_err(diag(SQL_HANDLE_DBC, hdbc, what));
+        return e;
+    }
+    if (!SQL_SUCCEEDED(
+            SQLSetConnectAttr(hdbc, SQL_ATTR_AUTOCOMMIT, (SQLPOINTER)SQL_AUTOCOMMIT_ON, 0)))
+        return class_err(diag(SQL_HANDLE_DBC, hdbc, "autocommit"));
+    return WSMS_OK;
+}
+
+wsms_err db_begin(void)
+{
+    wsms_err e = db_connect();
+    if (e != WSMS_OK)
+        return e;
+    if (in_tx) {
+        log_error(LG, "nested transaction");
+        return E_INTERNAL_SERVER_ERROR;
+    }
+    if (dialect_sql_transactions(db_type())) {
+        e = db_exec_direct("BEGIN IMMEDIATE");
+    } else if (!SQL_SUCCEEDED(SQLSetConnectAttr(hdbc, SQL_ATTR_AUTOCOMMIT,
+                                                (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0))) {
+        e = class_err(diag(SQL_HANDLE_DBC, hdbc, "begin"));
+        after_error(e);
+    }
+    if (e == WSMS_OK) {
+        in_tx = true;
+        tx_statements = 0;
+    }
+    return e;
+}
+
+wsms_err db_commit(void)
+{
+    wsms_err e = end_tran(SQL_COMMIT);
+    in_tx = false;
+    if (e != WSMS_OK) {
+        /* state unknown: do not reuse this connection */
+        log_error(LG, "commit failed; closing the connection");
+        db_close();
+    }
+    return e;
+}
+
+void db_rollback(void)
+{
+    if (!connected) {
+        in_tx = false;
+        return;
+    }
+    wsms_err e = end_tran(SQL_ROLLBACK);
+    in_tx = false;
+    if (e != WSMS_OK) {
+        log_error(LG, "rollback failed; closing the connection");
+        db_close();
+    }
+}
+
+wsms_err db_info(struct arena *a, const char **dbms, const char **dbms_ver)
+{
+    wsms_err e = db_connect();
+    if (e != WSMS_OK)
+        return e;
+    char buf[256];
+    SQLSMALLINT len;
+    *dbms = *dbms_ver = NULL;
+    if (SQL_SUCCEEDED(SQLGetInfo(hdbc, SQL_DBMS_NAME, buf, sizeof(buf), &len)))
+        *dbms = arena_strdup(a, buf);
+    if (SQL_SUCCEEDED(SQLGetInfo(hdbc, SQL_DBMS_VER, buf, sizeof(buf), &len)))
+        *dbms_ver = arena_strdup(a, buf);
+    return WSMS_OK;
+}
+
+const char *db_val(const struct db_rows *rows, int r, int c)
+{
+    if (!rows || r < 0 || r >= rows->nrows || c < 0 || c >= rows->ncols)
+        return NULL;
+    return rows->vals[r * rows->ncols + c];
+}
+
+long long db_val_ll(const struct db_rows *rows, int r, int c, long long dflt)
+{
+    const char *v = db_val(rows, r, c);
+    if (!v)
+        return dflt;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    return end == v ? dflt : n;
+}
+
+bool db_val_bool(const struct db_rows *rows, int r, int c)
+{
+    const char *v = db_val(rows, r, c);
+    return v && (strcmp(v, "1") == 0 || strcasecmp(v, "t") == 0 || strcasecmp(v, "true") == 0);
+}

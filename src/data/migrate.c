@@ -1,0 +1,258 @@
+#include "data/migrate.h"
+
+#include "core/arena.h"
+#include "data/db.h"
+#include "data/dialect.h"
+#include "core/embedded.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LG "migrate"
+
+/* Version number of "schema/x/master/007_name.sql", or -1. */
+static int file_version(const char *name, const char *dir)
+{
+    size_t dl = strlen(dir);
+    if (strncmp(name, dir, dl) != 0 || name[dl] != '/')
+        return -1;
+    const char *base = name + dl + 1;
+    if (strchr(base, '/'))
+        return -1;
+    char *end;
+    long v = strtol(base, &end, 10);
+    if (end == base || *end != '_' || v <= 0 || v > 100000)
+        return -1;
+    return (int)v;
+}
+
+static int known_max(const char *kind)
+{
+    char dir[128];
+    snprintf(dir, sizeof(dir), "%s/%s", dialect_schema_dir(db_type()), kind);
+    int max = 0;
+    for (const struct embedded_file *f = embedded_files(); f->name; f++) {
+        int v = file_version(f->name, dir);
+        if (v > max)
+            max = v;
+    }
+    return max;
+}
+
+int migrate_known_master(void)
+{
+    return known_max("master");
+}
+
+static const struct embedded_file *find_file(const char *kind, int version)
+{
+    char dir[128];
+    snprintf(dir, sizeof(dir), "%s/%s", dialect_schema_dir(db_type()), kind);
+    for (const struct embedded_file *f = embedded_files(); f->name; f++)
+        if (file_version(f->name, dir) == version)
+            return f;
+    return NULL;
+}
+
+/* Runs every GO-separated batch of text with {{schema}} replaced. */
+static wsms_err run_script(const char *text, const char *schema)
+{
+    wsms_err e = WSMS_OK;
+    size_t cap = strlen(text) * 2 + 64;
+    char *batch = malloc(cap);
+    if (!batch)
+        return E_INTERNAL_SERVER_ERROR;
+    size_t bl = 0;
+    bool has_sql = false;
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t ll = nl ? (size_t)(nl - p) : strlen(p);
+        char line[4096];
+        if (ll >= sizeof(line)) {
+            e = E_INTERNAL_SERVER_ERROR;
+            goto out;
+        }
+        memcpy(line, p, ll);
+        line[ll] = '\0';
+        p += ll + (nl ? 1 : 0);
+        char *t = line;
+        while (*t == ' ' || *t == '\t')
+            t++;
+        if (strcmp(t, "GO") == 0 || strcmp(t, "GO\r") == 0) {
+            batch[bl] = '\0';
+            if (has_sql && (e = db_exec_direct(batch)) != WSMS_OK)
+                goto out;
+            bl = 0;
+            has_sql = false;
+            continue;
+        }
+        if (strncmp(t, "--", 2) == 0 || *t == '\0')
+            continue;
+        has_sql = true;
+        /* substitute {{schema}} */
+        for (const char *s = line; *s;) {
+            if (schema && strncmp(s, "{{schema}}", 10) == 0) {
+                size_t sl = strlen(schema);
+                if (bl + sl + 2 >= cap) {
+                    e = E_INTERNAL_SERVER_ERROR;
+                    goto out;
+                }
+                memcpy(batch + bl, schema, sl);
+                bl += sl;
+                s += 10;
+            } else {
+                if (bl + 2 >= cap) {
+                    e = E_INTERNAL_SERVER_ERROR;
+                    goto out;
+                }
+                batch[bl++] = *s++;
+            }
+        }
+        batch[bl++] = '\n';
+    }
+    batch[bl] = '\0';
+    if (has_sql)
+        e = db_exec_direct(batch);
+out:
+    free(batch);
+    return e;
+}
+
+wsms_err migrate_current(struct arena *a, const char *component, long *version)
+{
+    struct db_rows rows;
+    *version = 0;
+    wsms_err e = db_query(a, &rows, dialect_table_exists_sql(db_type()), "ss", "pmassist_master",
+                          "SchemaVersion");
+    if (e != WSMS_OK)
+        return e;
+    if (db_val_ll(&rows, 0, 0, 0) == 0)
+        return WSMS_OK;
+    e = db_query(a, &rows,
+                 "SELECT MAX(version) FROM pmassist_master.SchemaVersion WHERE component = ?", "s",
+                 component);
+    if (e != WSMS_OK)
+        return e;
+    *version = (long)db_val_ll(&rows, 0, 0, 0);
+    return WSMS_OK;
+}
+
+static wsms_err apply_one(const char *kind, const char *component, const char *schema, int v,
+                          bool own_tx)
+{
+    const struct embedded_file *f = find_file(kind, v);
+    wsms_err e;
+    if (!f) {
+        log_error(LG, "migration %s %d is missing from this build", kind, v);
+        return E_INTERNAL_SERVER_ERROR;
+    }
+    if (own_tx && (e = db_begin()) != WSMS_OK)
+        return e;
+    e = run_script(f->data, schema);
+    if (e == WSMS_OK)
+        e = db_exec(NULL,
+                    "INSERT INTO pmassist_master.SchemaVersion (component, version, applied_at) "
+                    "VALUES (?, ?, ?)",
+                    "sit", component, (long long)v, now_ms());
+    if (own_tx) {
+        if (e == WSMS_OK)
+            e = db_commit();
+        else
+            db_rollback();
+    }
+    return e;
+}
+
+wsms_err migrate_create_workspace(const char *schema)
+{
+    if (!dialect_schema_name_valid(schema))
+        return E_INTERNAL_SERVER_ERROR;
+    int max = known_max("workspace");
+    for (int v = 1; v <= max; v++) {
+        wsms_err e = apply_one("workspace", schema, schema, v, false);
+        if (e != WSMS_OK)
+            return e;
+    }
+    return WSMS_OK;
+}
+
+/* Brings one component up to `max`. Returns 0, or 1 after printing why. */
+static int upgrade(struct arena *a, const char *kind, const char *component, const char *schema)
+{
+    long cur;
+    int max = known_max(kind);
+    wsms_err e = migrate_current(a, component, &cur);
+    if (e != WSMS_OK) {
+        fprintf(stderr, "migrate: cannot read the schema version of %s (%s)\n", component,
+                err_code(e));
+        return 1;
+    }
+    if (cur > max) {
+        fprintf(stderr,
+                "migrate: %s is at version %ld, newer than this wsmsd knows (%d); "
+                "refusing to touch it\n",
+                component, cur, max);
+        return 1;
+    }
+    if (cur == max) {
+        printf("%s: up to date at version %ld\n", component, cur);
+        return 0;
+    }
+    for (int v = (int)cur + 1; v <= max; v++) {
+        printf("%s: applying version %d ...", component, v);
+        fflush(stdout);
+        e = apply_one(kind, component, schema, v, true);
+        if (e != WSMS_OK) {
+            printf(" failed\n");
+            fprintf(stderr, "migrate: %s version %d failed (%s); see the log above\n", component, v,
+                    err_code(e));
+            return 1;
+        }
+        printf(" done\n");
+    }
+    return 0;
+}
+
+int migrate_run(void)
+{
+    int rc = 1;
+    struct arena *a = arena_new(0);
+    if (!a) {
+        fprintf(stderr, "migrate: out of memory\n");
+        return 1;
+    }
+    printf("migrating the %s database\n", config_db_type_name(db_type()));
+    wsms_err e = db_connect();
+    if (e != WSMS_OK) {
+        fprintf(stderr, "migrate: cannot connect to the database (%s)\n", err_code(e));
+        goto out;
+    }
+    if (upgrade(a, "master", "master", NULL) != 0)
+        goto out;
+    struct db_rows rows;
+    e = db_query(a, &rows,
+                 "SELECT db_schema_name FROM pmassist_master.Workspace ORDER BY created_at", "");
+    if (e != WSMS_OK) {
+        fprintf(stderr, "migrate: cannot list workspaces (%s)\n", err_code(e));
+        goto out;
+    }
+    printf("%d workspace schema(s)\n", rows.nrows);
+    for (int r = 0; r < rows.nrows; r++) {
+        const char *schema = db_val(&rows, r, 0);
+        if (!dialect_schema_name_valid(schema)) {
+            fprintf(stderr, "migrate: skipping invalid schema name in Workspace row %d\n", r);
+            goto out;
+        }
+        if (upgrade(a, "workspace", schema, schema) != 0)
+            goto out;
+    }
+    printf("migration complete\n");
+    rc = 0;
+out:
+    arena_free(a);
+    return rc;
+}
