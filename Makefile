@@ -11,7 +11,7 @@ VARIANT   ?= release
 
 # src/<layer>/<module>.c, include/<layer>/<module>.h (see README "Layout")
 LAYERS    := core http data outbound auth domain api server
-SRCS      := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
+SRCS      := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c src/$(l)/*/*.c))
 EMBED     := $(sort $(wildcard schema/*/*/*.sql)) src/openapi.json
 PKG_CFLAGS = $(CJSON_CFLAGS) $(ODBC_CFLAGS) $(JWT_CFLAGS) $(OPENSSL_CFLAGS) $(CURL_CFLAGS)
 LIBS       = $(FCGI_LIBS) $(CJSON_LIBS) $(ODBC_LIBS) $(JWT_LIBS) $(CURL_LIBS) $(OPENSSL_LIBS)
@@ -31,7 +31,7 @@ CFLAGS_ALL = $(WARN) $(OPT) -Iinclude -I$(BUILD)/$(VARIANT)/gen $(PKG_CFLAGS) \
 
 OUT       := $(BUILD)/$(VARIANT)
 OBJS      := $(patsubst src/%.c,$(OUT)/obj/%.o,$(SRCS)) $(OUT)/obj/embedded.o
-UNIT_SRCS := $(wildcard t/unit/test_*.c t/unit/*/test_*.c)
+UNIT_SRCS := $(wildcard t/unit/test_*.c t/unit/*/test_*.c t/unit/*/*/test_*.c)
 UNIT_BINS := $(addprefix $(OUT)/t/,$(basename $(notdir $(UNIT_SRCS))))
 ITEST_SRCS:= $(wildcard t/integration/test_*.c)
 ITEST_BINS:= $(patsubst t/integration/%.c,$(OUT)/t/%,$(ITEST_SRCS))
@@ -122,7 +122,8 @@ install: all
 	install -m 0644 nginx/*.conf $(DESTDIR)$(prefix)/share/wsms/nginx/
 	if ls systemd/* >/dev/null 2>&1; then install -m 0644 systemd/* $(DESTDIR)$(prefix)/share/wsms/systemd/; fi
 
-FORMAT_FILES = src/*.c src/*/*.c include/*/*.h t/unit/*.c t/unit/*/*.c t/integration/*.c t/lib/*.c t/lib/*.h t/bench/*.c \
+FORMAT_FILES = src/*.c src/*/*.c src/*/*/*.c include/*/*.h include/*/*/*.h t/unit/*.c \
+               t/unit/*/*.c t/unit/*/*/*.c t/integration/*.c t/lib/*.c t/lib/*.h t/bench/*.c \
                t/fuzz/*.c
 format:
 	clang-format -i $(FORMAT_FILES)
@@ -136,4 +137,4 @@ clean:
 distclean: clean
 	rm -rf config.mk config.log config.status configure autom4te.cache aclocal.m4
 
--include $(wildcard $(OUT)/obj/*.d $(OUT)/obj/*/*.d)
+-include $(wildcard $(OUT)/obj/*.d $(OUT)/obj/*/*.d $(OUT)/obj/*/*/*.d)

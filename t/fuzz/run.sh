@@ -37,7 +37,7 @@ cflags="-O1 -g -fno-omit-frame-pointer $san -Iinclude -Ibuild/asan/gen -It/lib $
 
 mkdir -p "$out/obj" "$out/artifacts"
 objs=""
-for src in src/*/*.c build/asan/gen/embedded.c t/lib/tokens.c; do
+for src in src/*/*.c src/*/*/*.c build/asan/gen/embedded.c t/lib/tokens.c; do
     o=$out/obj/$(basename "$src" .c).o
     if [ ! -f "$o" ] || [ -n "$(find "$src" include t/lib -newer "$o" \( -name '*.h' -o -name "$(basename "$src")" \) 2>/dev/null | head -n 1)" ]; then
         # err.c's "#name + 2" is deliberate; clang warns about it

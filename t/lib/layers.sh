@@ -20,7 +20,7 @@ rank_of() {
 }
 for l in "$@"; do
     mine=$(rank_of "$l")
-    for f in src/"$l"/*.c include/"$l"/*.h; do
+    for f in src/"$l"/*.c src/"$l"/*/*.c include/"$l"/*.h include/"$l"/*/*.h; do
         [ -e "$f" ] || continue
         files=$((files + 1))
         # "<layer>/<header>" includes only; system headers use <...>
