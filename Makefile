@@ -2,12 +2,16 @@
 # ./configure), then builds build/release/wsmsd. `make check` builds the
 # ASan+UBSan variant and runs the whole test suite (t/run).
 
+# `make dist` works on a bare checkout: no configure run for it
+ifneq ($(MAKECMDGOALS),dist)
 -include config.mk
+endif
 
 BUILD     ?= build
 DESTDIR   ?=
 prefix    ?= /usr/local
 VARIANT   ?= release
+VERSION   := $(shell sed -n 's/^AC_INIT.\[wsms\], *\[\([^]]*\)\].*/\1/p' configure.ac)
 
 # src/<layer>/<module>.c, include/<layer>/<module>.h (see README "Layout")
 LAYERS    := core http data outbound auth domain api server
@@ -38,7 +42,7 @@ ITEST_BINS:= $(patsubst t/integration/%.c,$(OUT)/t/%,$(ITEST_SRCS))
 TLIB_SRCS := $(wildcard t/lib/*.c)
 
 .PHONY: all release asan tests check layers-check unit run stop bench bench-soak fuzz install clean format format-check \
-        distclean
+        distclean dist
 all: $(OUT)/wsmsd
 
 config.mk: configure.ac config.mk.in
@@ -133,6 +137,13 @@ format-check:
 
 clean:
 	rm -rf $(BUILD)
+
+# release tarball of the committed tree (HEAD), for machines without git
+dist:
+	@command -v git >/dev/null || { echo "make dist needs git (apt-get install git)" >&2; exit 1; }
+	@mkdir -p $(BUILD)
+	git archive --format=tar.gz --prefix=wsms-$(VERSION)/ -o $(BUILD)/wsms-$(VERSION).tar.gz HEAD
+	@echo "$(BUILD)/wsms-$(VERSION).tar.gz"
 
 distclean: clean
 	rm -rf config.mk config.log config.status configure autom4te.cache aclocal.m4

@@ -69,7 +69,10 @@ int dialect_connstr(const struct config *cfg, char *buf, size_t n)
             add_kv(buf, n, &off, "Username", cfg->db_user) ||
             add_kv(buf, n, &off, "Password", cfg->db_password) ||
             add_kv(buf, n, &off, "BoolsAsChar", "1") ||
-            add_kv(buf, n, &off, "UseServerSidePrepare", "1"))
+            add_kv(buf, n, &off, "UseServerSidePrepare", "1") ||
+            /* Debian's odbcinst.ini turns psqlODBC's CommLog on, which
+             * writes a psqlodbc_*.log per connection into the temp dir */
+            add_kv(buf, n, &off, "CommLog", "0") || add_kv(buf, n, &off, "Debug", "0"))
             return -1;
         return 0;
     case DB_SQLSERVER:

@@ -10,18 +10,42 @@
 #   sh t/lib/azurite.sh stop DIR    stop it and remove DIR/azurite-data
 #   sh t/lib/azurite.sh connstr DIR print a connection string for it
 #
-# Azurite comes from npm: `npm install --prefix $CACHE azurite` into
-# CACHE=${WSMS_CACHE:-$HOME/.cache/wsms}/azurite when missing (AZURITE_BIN
-# overrides the binary). Any failure exits non-zero with a message: tests
+# Azurite comes from npm, pinned with all its dependencies by
+# t/lib/azurite/package-lock.json (Azurite 3.33.0; every package there
+# declares engines that include Debian 12's Node 18 and Node 20): `npm ci`
+# into CACHE=${WSMS_CACHE:-<checkout>/build/cache}/azurite-VERSION when
+# missing or installed from another lock file, npm's output in
+# CACHE.npm.log. AZURITE_BIN names an existing azurite-blob
+# instead. t/run installs once before the test binaries start and hands the
+# result down (AZURITE_BIN, or WSMS_AZURITE_ERROR so that no binary retries
+# npm). Any failure exits non-zero with a message saying what failed: tests
 # that need Azurite fail loudly instead of skipping.
 set -eu
 
-cache="${WSMS_CACHE:-${HOME:-/tmp}/.cache/wsms}/azurite"
+AZURITE_VERSION=3.33.0
+top=$(cd "$(dirname "$0")/../.." && pwd)
+lock=$top/t/lib/azurite
+cache="${WSMS_CACHE:-$top/build/cache}/azurite-$AZURITE_VERSION"
 dev_key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 usage() {
     echo "usage: $0 install | start DIR | stop DIR | connstr DIR" >&2
     exit 2
+}
+
+# how to get past a failed install, after the reason
+hints() {
+    cat >&2 <<HINTS
+azurite.sh: to supply Azurite without npm here, either
+  - set AZURITE_BIN to an existing azurite-blob (Azurite $AZURITE_VERSION), or
+  - copy $cache from a machine where this
+    install worked (WSMS_CACHE moves the cache directory);
+  behind a TLS-inspecting proxy, put its CA certificate in
+  /usr/local/share/ca-certificates/ and run update-ca-certificates (Debian's
+  node uses the system store; another node needs
+  NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt), and set
+  npm config set proxy/https-proxy if the registry needs a proxy
+HINTS
 }
 
 install_azurite() {
@@ -31,21 +55,49 @@ install_azurite() {
         return
     fi
     bin="$cache/node_modules/.bin/azurite-blob"
-    if [ ! -x "$bin" ]; then
-        command -v npm >/dev/null 2>&1 || {
-            echo "azurite.sh: npm not found (apt-get install npm) and Azurite is not in $cache" >&2
+    if [ -x "$bin" ] && cmp -s "$lock/package-lock.json" "$cache/package-lock.json"; then
+        echo "$bin"
+        return
+    fi
+    if [ -n "${WSMS_AZURITE_ERROR:-}" ]; then
+        # t/run tried once for this run already: do not retry npm
+        echo "azurite.sh: Azurite is not installed: $WSMS_AZURITE_ERROR (see the install message at the top of this run)" >&2
+        exit 1
+    fi
+    for tool in node npm; do
+        command -v $tool >/dev/null 2>&1 || {
+            echo "azurite.sh: $tool not found (sh t/dev/install-deps.sh, or apt-get install nodejs npm) and Azurite $AZURITE_VERSION is not in $cache" >&2
+            hints
             exit 1
         }
-        command -v node >/dev/null 2>&1 || { echo "azurite.sh: node not found" >&2; exit 1; }
-        mkdir -p "$cache"
-        echo "azurite.sh: installing Azurite into $cache" >&2
-        if ! npm install --prefix "$cache" --no-audit --no-fund azurite >&2; then
-            echo "azurite.sh: npm install azurite failed" >&2
-            exit 1
-        fi
-        [ -x "$bin" ] || { echo "azurite.sh: $bin missing after npm install" >&2; exit 1; }
+    done
+    log="$cache.npm.log"
+    mkdir -p "$(dirname "$cache")"
+    rm -rf "$cache.partial"
+    mkdir "$cache.partial"
+    cp "$lock/package.json" "$lock/package-lock.json" "$cache.partial/"
+    echo "azurite.sh: installing Azurite $AZURITE_VERSION (node $(node --version)) into $cache; npm's output: $log" >&2
+    # into a side folder, moved in place only when complete
+    if (cd "$cache.partial" && npm ci --no-audit --no-fund) >"$log" 2>&1 </dev/null &&
+        [ -x "$cache.partial/node_modules/.bin/azurite-blob" ]; then
+        rm -rf "$cache"
+        mv "$cache.partial" "$cache"
+        echo "$bin"
+        return
     fi
-    echo "$bin"
+    rm -rf "$cache.partial"
+    # npm's own reason: its error code and first message line (npm 9
+    # writes "npm ERR! ...", npm 10+ "npm error ...")
+    why=$(awk '{ sub(/^npm (ERR!|error) ?/, "") || $0 = "" }
+        /^code / && !code { code = $2; next }
+        /^(syscall|errno) / || /^[ \t]/ || /^A complete log/ || /^Log files/ || $0 == "" { next }
+        !msg { msg = $0 }
+        END { if (code || msg) print (code ? code ": " : "") msg }' "$log")
+    [ -n "$why" ] || why=$(grep -v '^ *$' "$log" | tail -n 1)
+    echo "azurite.sh: npm ci (Azurite $AZURITE_VERSION, t/lib/azurite/package-lock.json) failed: ${why:-no output}" >&2
+    echo "azurite.sh: npm's full output: $log" >&2
+    hints
+    exit 1
 }
 
 free_port() {
@@ -81,7 +133,7 @@ start)
     mkdir -p "$dir/azurite-data"
     port=$(free_port)
     "$bin" --blobHost 127.0.0.1 --blobPort "$port" --location "$dir/azurite-data" \
-        --skipApiVersionCheck --loose --disableProductStyleUrl --disableTelemetry --silent \
+        --skipApiVersionCheck --loose --disableProductStyleUrl --silent \
         >"$dir/azurite.log" 2>&1 </dev/null &
     echo $! >"$dir/azurite.pid"
     i=0

@@ -6,6 +6,11 @@
 #   sh t/lib/pg.sh stop DIR
 set -eu
 cmd=$1 dir=$2
+case $dir in /*) ;; *) dir=$(pwd)/$dir ;; esac
+# initdb, pg_ctl and psql run as `postgres`, which may not be able to enter
+# the checkout (e.g. under /root): work from / so none of them prints
+# "could not change directory"
+cd /
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$bindir/initdb" ] || { echo "PostgreSQL server not installed: apt-get install postgresql" >&2; exit 1; }
 as_pg() {

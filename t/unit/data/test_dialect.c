@@ -75,6 +75,8 @@ START_TEST(connection_strings)
     ck_assert_int_eq(dialect_connstr(&c, buf, sizeof(buf)), 0);
     ck_assert_ptr_nonnull(strstr(buf, "psqlodbcw.so;"));
     ck_assert_ptr_nonnull(strstr(buf, "Port=5432;"));
+    /* no psqlodbc_*.log per connection, whatever odbcinst.ini says */
+    ck_assert_ptr_nonnull(strstr(buf, ";CommLog=0;Debug=0;"));
     c.db_dsn = "DSN=custom";
     ck_assert_int_eq(dialect_connstr(&c, buf, sizeof(buf)), 0);
     ck_assert_str_eq(buf, "DSN=custom");

@@ -2,7 +2,8 @@
  * against an HMAC computed independently with the openssl CLI), connection
  * string parsing, and, against a real Azurite started through
  * t/lib/azurite.sh, creating and listing workspace folders, a wrong key
- * (403) and a stopped service. Azurite missing is a failure, not a skip. */
+ * (403) and a stopped service. Azurite missing fails the "azurite" test
+ * case, not a skip; the "signer" case does not need it. */
 #include "outbound/blob.h"
 #include "core/config.h"
 #include "harness.h"
@@ -438,8 +439,10 @@ int main(void)
     if (th_run_sh("sh '%s/t/lib/azurite.sh' start '%s' >/dev/null", th_root, az_dir) == 0)
         az_port = th_read_int_file(az_dir, "azurite.port");
     if (az_port <= 0) {
-        snprintf(az_err, sizeof az_err,
-                 "t/lib/azurite.sh start failed (needs node and npm, or a cached install)");
+        /* azurite.sh printed why (npm's error, or Azurite's log) above */
+        const char *why = getenv("WSMS_AZURITE_ERROR");
+        snprintf(az_err, sizeof az_err, "t/lib/azurite.sh start failed: %s",
+                 why && *why ? why : "its reason is printed above");
         fprintf(stderr, "test_blob: FAIL: %s; the Azurite tests will fail\n", az_err);
     }
     SRunner *sr = srunner_create(suite());
