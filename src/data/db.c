@@ -67,6 +67,16 @@ static enum db_errclass diag(SQLSMALLINT type, SQLHANDLE h, const char *what)
         log_msg(c == DBE_CONFLICT ? LOG_INFO : LOG_ERROR, LG,
                 "%s failed: SQLSTATE %s native %ld: %s", what, state, (long)native, msg);
     }
+    /* A session the server ended (KILL, failover, restart) can first come
+     * back as a generic error (FreeTDS: HY000 native 0 "Unknown error") and
+     * only at the next statement as 08S01; the driver knows already. */
+    SQLUINTEGER dead = SQL_CD_FALSE;
+    if (cls == DBE_OTHER && connected && hdbc != SQL_NULL_HDBC &&
+        SQL_SUCCEEDED(SQLGetConnectAttr(hdbc, SQL_ATTR_CONNECTION_DEAD, &dead, 0, NULL)) &&
+        dead == SQL_CD_TRUE) {
+        log_warn(LG, "%s: the driver reports the connection dead", what);
+        cls = DBE_CONNECTION;
+    }
     metrics_db_error((int)cls);
     return cls;
 }

@@ -741,7 +741,7 @@ static void flush_shared_stack(void)
         }
         free(b);
     }
-    printf("faults: shared stack after the %s restart: %d request(s) failed before it "
+    printf("faults: shared stack after losing its %s sessions: %d request(s) failed before it "
            "served normally\n",
            db_label(), failed);
 }
@@ -997,7 +997,7 @@ END_TEST
 /* Every session killed while a workspace creation waits before its commit:
  * the request fails cleanly (503 DATABASE_CONNECTION_ERROR, not retried:
  * its writes are gone with the session), nothing of it is stored, and the
- * same worker serves the next creation on a new connection. */
+ * same workers serve the next creations on new connections. */
 START_TEST(sessions_killed_mid_transaction)
 {
     if (!session_tests("sessions_killed_mid_transaction"))
@@ -1005,10 +1005,11 @@ START_TEST(sessions_killed_mid_transaction)
     char url[256];
     struct tc_user u;
     struct wstate before[8], after[8];
-    start_own("killtx", "", 1, url, sizeof(url));
+    /* two sockets: /status is answered while one worker holds the POST */
+    start_own("killtx", "", 2, url, sizeof(url));
     tc_new_user(&u, "killtx");
     int nb = pool_status(before, 8, 5000);
-    ck_assert_int_eq(nb, 1);
+    ck_assert_int_eq(nb, 2);
 
     struct one_req q = {&u, "POST", "/workspaces", "{\"name\":\"killed mid-transaction\"}",
                         "X-Test-Pause: ws.before_commit:3000"};
@@ -1047,9 +1048,11 @@ START_TEST(sessions_killed_mid_transaction)
     ck_assert_int_eq(db_workspaces_of("killtx", &u), 1);
     assert_no_orphans("killtx");
     int na = pool_status(after, 8, 5000);
-    ck_assert_int_eq(na, 1);
-    ck_assert_msg(after[0].pid == before[0].pid && after[0].starts == before[0].starts,
-                  "the worker restarted");
+    ck_assert_int_eq(na, nb);
+    for (int i = 0; i < nb; i++) {
+        const struct wstate *a = find_pid(after, na, before[i].pid);
+        ck_assert_msg(a && a->starts == before[i].starts, "worker %d restarted", before[i].pid);
+    }
     printf("faults: %s sessions killed before a commit: %ld %s after %ld ms, nothing stored, "
            "next create 201\n",
            db_label(), res[0].status, res[0].code, res[0].elapsed_ms);
@@ -1290,8 +1293,14 @@ END_TEST
 START_TEST(recycling_under_load)
 {
     char url[256], dir[512], log[600];
-    start_own("recycle", "WSMS_MAX_REQUESTS=100\n", 0, url, sizeof(url));
-    long per = 1250;
+    /* A TDS login on the shared T-SQL server (Babelfish) takes hundreds of
+     * milliseconds, far longer than on SQL Server, and every recycle logs in
+     * again: on sqlserver 1,200 requests recycling every 50 (about 24
+     * recycles, ~15 s) instead of 5,000 every 100 (~65 s there). */
+    bool lean = is_mssql();
+    start_own("recycle", lean ? "WSMS_MAX_REQUESTS=50\n" : "WSMS_MAX_REQUESTS=100\n", 0, url,
+              sizeof(url));
+    long per = lean ? 300 : 1250;
     struct clients c;
     struct load_res res[4];
     long t0 = t_ms();
@@ -1305,14 +1314,14 @@ START_TEST(recycling_under_load)
         ck_assert_msg(res[i].bad == 0 && res[i].noresp == 0, "client %d: %ld failed; first: %s", i,
                       res[i].bad + res[i].noresp, res[i].first_bad);
     }
-    ck_assert_int_eq(total, 5000);
+    ck_assert_int_eq(total, 4 * per);
     /* workers did recycle: about one in a hundred requests */
     tc_stack_dir("recycle", dir, sizeof(dir));
     snprintf(log, sizeof(log), "%s/wsmsd.log", dir);
     long recycled = count_lines(log, "requests; recycling");
-    printf("faults: WSMS_MAX_REQUESTS=100: %ld requests in %ld ms, %ld failed, %ld recycles\n",
-           total, dt, failed, recycled);
-    ck_assert_int_ge(recycled, 40);
+    printf("faults: WSMS_MAX_REQUESTS=%d: %ld requests in %ld ms, %ld failed, %ld recycles\n",
+           lean ? 50 : 100, total, dt, failed, recycled);
+    ck_assert_int_ge(recycled, lean ? 18 : 40);
     tc_stack_stop("recycle");
 }
 END_TEST
