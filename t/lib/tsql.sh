@@ -12,7 +12,8 @@
 #                                          neither is available (suite skipped)
 #   sh t/lib/tsql.sh stop DIR           drops the database / stops the server
 #   sh t/lib/tsql.sh query DIR FILE     runs the T-SQL batch in FILE in the run's
-#                                       database, prints the rows (tab separated);
+#                                       database (TSQL_DB=name: in that one, e.g.
+#                                       master), prints the rows (tab separated);
 #                                       non-zero on any error
 #   sh t/lib/tsql.sh kill-sessions DIR  ends every client session of the run's
 #                                       database server side
@@ -104,7 +105,7 @@ stop)
     rm -f "$dir/mode"
     ;;
 query)
-    tsql_run "$(setting DB_NAME)" "$3"
+    tsql_run "${TSQL_DB:-$(setting DB_NAME)}" "$3"
     ;;
 kill-sessions)
     if [ "$(cat "$dir/mode")" = real ]; then
