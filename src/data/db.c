@@ -678,7 +678,7 @@ static wsms_err end_tran(SQLSMALLINT how)
     return WSMS_OK;
 }
 
-wsms_err db_begin(void)
+static wsms_err begin_once(void)
 {
     wsms_err e = db_connect();
     if (e != WSMS_OK)
@@ -697,6 +697,20 @@ wsms_err db_begin(void)
     if (e == WSMS_OK) {
         in_tx = true;
         tx_statements = 0;
+    }
+    return e;
+}
+
+/* Turning autocommit off is a round trip with FreeTDS (it starts the
+ * transaction), so a connection that died while the worker was idle can
+ * fail here first; nothing has happened yet: reconnect and begin again. */
+wsms_err db_begin(void)
+{
+    bool reused = connected;
+    wsms_err e = begin_once();
+    if (e == E_DATABASE_CONNECTION_ERROR && reused) {
+        log_warn(LG, "retrying the begin once on a new connection");
+        e = begin_once();
     }
     return e;
 }
