@@ -67,6 +67,16 @@ static enum db_errclass diag(SQLSMALLINT type, SQLHANDLE h, const char *what)
         log_msg(c == DBE_CONFLICT ? LOG_INFO : LOG_ERROR, LG,
                 "%s failed: SQLSTATE %s native %ld: %s", what, state, (long)native, msg);
     }
+    /* A session the server ended (KILL, failover, restart) can first come
+     * back as a generic error (FreeTDS: HY000 native 0 "Unknown error") and
+     * only at the next statement as 08S01; the driver knows already. */
+    SQLUINTEGER dead = SQL_CD_FALSE;
+    if (cls == DBE_OTHER && connected && hdbc != SQL_NULL_HDBC &&
+        SQL_SUCCEEDED(SQLGetConnectAttr(hdbc, SQL_ATTR_CONNECTION_DEAD, &dead, 0, NULL)) &&
+        dead == SQL_CD_TRUE) {
+        log_warn(LG, "%s: the driver reports the connection dead", what);
+        cls = DBE_CONNECTION;
+    }
     metrics_db_error((int)cls);
     return cls;
 }
@@ -668,7 +678,7 @@ static wsms_err end_tran(SQLSMALLINT how)
     return WSMS_OK;
 }
 
-wsms_err db_begin(void)
+static wsms_err begin_once(void)
 {
     wsms_err e = db_connect();
     if (e != WSMS_OK)
@@ -687,6 +697,20 @@ wsms_err db_begin(void)
     if (e == WSMS_OK) {
         in_tx = true;
         tx_statements = 0;
+    }
+    return e;
+}
+
+/* Turning autocommit off is a round trip with FreeTDS (it starts the
+ * transaction), so a connection that died while the worker was idle can
+ * fail here first; nothing has happened yet: reconnect and begin again. */
+wsms_err db_begin(void)
+{
+    bool reused = connected;
+    wsms_err e = begin_once();
+    if (e == E_DATABASE_CONNECTION_ERROR && reused) {
+        log_warn(LG, "retrying the begin once on a new connection");
+        e = begin_once();
     }
     return e;
 }

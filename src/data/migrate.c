@@ -1,6 +1,7 @@
 #include "data/migrate.h"
 
 #include "core/arena.h"
+#include "core/config.h"
 #include "data/db.h"
 #include "data/dialect.h"
 #include "core/embedded.h"
@@ -57,8 +58,27 @@ static const struct embedded_file *find_file(const char *kind, int version)
     return NULL;
 }
 
+/* Test hook (only with WSMS_TEST_HOOKS=true):
+ * WSMS_TEST_MIGRATE_FAIL=<kind>:<version>:<batch> makes batch number <batch>
+ * (from 1) of that migration file fail as a refused statement would, after
+ * the batches before it ran: a failure half-way through a file. */
+static bool inject_fail(const char *kind, int version, int batch)
+{
+    char want[96];
+    if (!config_get()->test_hooks)
+        return false;
+    const char *spec = getenv("WSMS_TEST_MIGRATE_FAIL");
+    if (!spec)
+        return false;
+    snprintf(want, sizeof(want), "%s:%d:%d", kind, version, batch);
+    if (strcmp(spec, want) != 0)
+        return false;
+    log_warn(LG, "test failure injected at %s migration %d, batch %d", kind, version, batch);
+    return true;
+}
+
 /* Runs every GO-separated batch of text with {{schema}} replaced. */
-static wsms_err run_script(const char *text, const char *schema)
+static wsms_err run_script(const char *text, const char *schema, const char *kind, int version)
 {
     wsms_err e = WSMS_OK;
     size_t cap = strlen(text) * 2 + 64;
@@ -66,6 +86,7 @@ static wsms_err run_script(const char *text, const char *schema)
     if (!batch)
         return E_INTERNAL_SERVER_ERROR;
     size_t bl = 0;
+    int nbatch = 0;
     bool has_sql = false;
     const char *p = text;
     while (*p) {
@@ -84,6 +105,10 @@ static wsms_err run_script(const char *text, const char *schema)
             t++;
         if (strcmp(t, "GO") == 0 || strcmp(t, "GO\r") == 0) {
             batch[bl] = '\0';
+            if (has_sql && inject_fail(kind, version, ++nbatch)) {
+                e = E_DB_QUERY_FAILED;
+                goto out;
+            }
             if (has_sql && (e = db_exec_direct(batch)) != WSMS_OK)
                 goto out;
             bl = 0;
@@ -115,7 +140,9 @@ static wsms_err run_script(const char *text, const char *schema)
         batch[bl++] = '\n';
     }
     batch[bl] = '\0';
-    if (has_sql)
+    if (has_sql && inject_fail(kind, version, ++nbatch))
+        e = E_DB_QUERY_FAILED;
+    else if (has_sql)
         e = db_exec_direct(batch);
 out:
     free(batch);
@@ -152,7 +179,7 @@ static wsms_err apply_one(const char *kind, const char *component, const char *s
     }
     if (own_tx && (e = db_begin()) != WSMS_OK)
         return e;
-    e = run_script(f->data, schema);
+    e = run_script(f->data, schema, kind, v);
     if (e == WSMS_OK)
         e = db_exec(NULL,
                     "INSERT INTO pmassist_master.SchemaVersion (component, version, applied_at) "

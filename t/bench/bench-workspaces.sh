@@ -1,7 +1,8 @@
 # Workspace reads; sourced by t/bench/bench.sh after bench-auth.sh (uses
 # run_wrk, ratio, rss_kb, $tmp, $health, $tmp/keys/key.pem, $tmp/bench.env,
-# build/release/bench/mint). For SQLite (the bench stack) and PostgreSQL (a
-# cluster and stack started here):
+# build/release/bench/mint). For SQLite (the bench stack), PostgreSQL (a
+# cluster and stack started here) and SQL Server (t/lib/tsql.sh: the shared
+# T-SQL server or WSMS_TEST_SQLSERVER, and a stack started here):
 #   GET /workspaces/{id}  with 5 members and 2 integrations
 #   GET /workspaces       for a caller with 20 workspaces
 # as req/s, p99 and ratio to /health, plus worker RSS at ~10k and after the
@@ -75,6 +76,14 @@ pg_sql() {
        'Second', 'ADO', 'Pending', 'bench', '2026-01-01 00:00:00')" >/dev/null
 }
 
+mssql_sql() {
+    printf "INSERT INTO %s.workspace_integrations (workspace_integration_id, workspace_id,
+      integration_display_name, provider, connection_status, added_by_user_id, added_utc)
+      VALUES (NEWID(), '%s', N'Second', N'ADO', N'Pending', N'bench', '2026-01-01 00:00:00')\n" \
+        "$1" "$2" > "$tmp/mssql.sql"
+    sh t/lib/tsql.sh query "$tmp/tsql" "$tmp/mssql.sql" >/dev/null
+}
+
 echo
 ws_bench "sqlite" "$tmp/stack" sqlite_sql || true
 pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -90,3 +99,17 @@ if sh t/lib/pg.sh start "$tmp/pg" "$pgport" > "$tmp/pg.env"; then
 else
     ws_fail "PostgreSQL cluster did not start" || true
 fi
+rc=0
+sh t/lib/tsql.sh start "$tmp/tsql" > "$tmp/tsql.env" 2> "$tmp/tsql.err" || rc=$?
+if [ $rc -eq 0 ]; then
+    if (set -a; . "$tmp/tsql.env"; STACK_ENV=$tmp/bench.env WSMS_WORKERS=${workers:-2} \
+        WSMSD=$top/build/release/wsmsd sh t/lib/stack.sh start "$tmp/mssqlstack" >/dev/null); then
+        ws_bench "sqlserver" "$tmp/mssqlstack" mssql_sql || true
+        sh t/lib/stack.sh stop "$tmp/mssqlstack"
+    else
+        ws_fail "SQL Server stack did not start" || true
+    fi
+else
+    echo "sqlserver: skipped ($(head -n 1 "$tmp/tsql.err"))"
+fi
+sh t/lib/tsql.sh stop "$tmp/tsql"

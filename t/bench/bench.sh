@@ -17,6 +17,8 @@ hello_pid=""
 cleanup() {
     sh t/lib/stack.sh stop "$tmp/pgstack" >/dev/null 2>&1 || true
     [ -d "$tmp/pg" ] && sh t/lib/pg.sh stop "$tmp/pg" >/dev/null 2>&1 || true
+    sh t/lib/stack.sh stop "$tmp/mssqlstack" >/dev/null 2>&1 || true
+    [ -d "$tmp/tsql" ] && sh t/lib/tsql.sh stop "$tmp/tsql" >/dev/null 2>&1 || true
     [ -n "$hello_pid" ] && kill $hello_pid 2>/dev/null || true
     [ -f "$tmp/hello-nginx/nginx.pid" ] && kill "$(cat "$tmp/hello-nginx/nginx.pid")" 2>/dev/null || true
     sh t/lib/stack.sh stop "$tmp/stack" >/dev/null 2>&1 || true

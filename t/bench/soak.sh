@@ -1,6 +1,8 @@
 #!/bin/sh
 # make bench-soak: a mixed workload through nginx for SOAK_SECONDS, once on
-# SQLite and once on a PostgreSQL cluster started for the run (t/lib/pg.sh),
+# SQLite, once on a PostgreSQL cluster started for the run (t/lib/pg.sh) and
+# once on SQL Server (t/lib/tsql.sh: the shared T-SQL server or
+# WSMS_TEST_SQLSERVER; skipped with a line when neither is there),
 # with wrk and a Lua script choosing each request at random:
 #   70% reads    GET /workspaces/{id} (35), GET /workspaces/{id}/members (25),
 #                GET /workspaces?limit=20 (10)
@@ -14,7 +16,7 @@
 # Figures only: nothing here passes or fails on speed; the exit status is
 # non-zero only when the stack cannot be set up.
 # Settings: SOAK_SECONDS (60), SOAK_CONNECTIONS (32), SOAK_THREADS (2),
-# SOAK_WORKERS (4), SOAK_WORKSPACES (20), SOAK_DBS ("sqlite postgres").
+# SOAK_WORKERS (4), SOAK_WORKSPACES (20), SOAK_DBS ("sqlite postgres sqlserver").
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -23,7 +25,7 @@ conns=${SOAK_CONNECTIONS:-32}
 threads=${SOAK_THREADS:-2}
 workers=${SOAK_WORKERS:-4}
 nws=${SOAK_WORKSPACES:-20}
-dbs=${SOAK_DBS:-sqlite postgres}
+dbs=${SOAK_DBS:-sqlite postgres sqlserver}
 wsmsd=$top/build/release/wsmsd
 tenant=11111111-2222-3333-4444-555555555555
 aud=api://wsms-soak
@@ -38,6 +40,7 @@ cleanup() {
         [ -d "$d" ] && sh t/lib/stack.sh stop "$d" >/dev/null 2>&1 || true
     done
     [ -d "$tmp/pg" ] && sh t/lib/pg.sh stop "$tmp/pg" >/dev/null 2>&1 || true
+    [ -d "$tmp/tsql" ] && sh t/lib/tsql.sh stop "$tmp/tsql" >/dev/null 2>&1 || true
     rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -256,8 +259,22 @@ for db in $dbs; do
         . "$tmp/pg.env"
         set +a
     fi
+    if [ "$db" = sqlserver ]; then
+        rc=0
+        sh t/lib/tsql.sh start "$tmp/tsql" > "$tmp/tsql.env" 2> "$tmp/tsql.err" || rc=$?
+        if [ $rc -ne 0 ]; then
+            echo "sqlserver: skipped ($(head -n 1 "$tmp/tsql.err"))"
+            continue
+        fi
+        set -a
+        . "$tmp/tsql.env"
+        set +a
+    fi
     soak_one "$db"
     if [ "$db" = postgres ]; then
         sh t/lib/pg.sh stop "$tmp/pg"
+    fi
+    if [ "$db" = sqlserver ]; then
+        sh t/lib/tsql.sh stop "$tmp/tsql"
     fi
 done

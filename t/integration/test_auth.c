@@ -1468,11 +1468,44 @@ START_TEST(jwks_unknown_kid_flood)
 }
 END_TEST
 
-/* ---- database down (PostgreSQL: the run's cluster is paused) ---- */
+/* ---- database down (the run's PostgreSQL cluster or shared T-SQL server is
+ * paused) ---- */
+
+static bool is_mssql(void)
+{
+    return strcmp(tc_db_type(), "sqlserver") == 0;
+}
 
 static char *pg_marker(void)
 {
-    return xprintf("%s/auth-pg-paused", env("WSMS_TMP"));
+    return xprintf("%s/auth-db-paused", env("WSMS_TMP"));
+}
+
+static char *db_cmd(const char *what)
+{
+    if (is_mssql())
+        return xprintf("sh t/lib/tsql.sh %s %s", what, env("WSMS_TSQL_DIR"));
+    return xprintf("sh t/lib/pg.sh %s %s %s", what, env("WSMS_PG_DIR"),
+                   strcmp(what, "resume") == 0 ? env("WSMS_PG_PORT") : "");
+}
+
+/* Whether the run owns a database server it may stop: its PostgreSQL
+ * cluster, or the shared T-SQL server (not a real SQL Server). */
+static bool db_server_owned(void)
+{
+    if (strcmp(tc_db_type(), "postgres") == 0)
+        return true;
+    if (!is_mssql())
+        return false;
+    char *path = xprintf("%s/mode", env("WSMS_TSQL_DIR"));
+    char mode[16] = "";
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (!f)
+        return false;
+    int got = fgets(mode, sizeof(mode), f) != NULL;
+    fclose(f);
+    return got && strncmp(mode, "shared", 6) == 0;
 }
 
 static int pg_resume_if_paused(void)
@@ -1480,7 +1513,7 @@ static int pg_resume_if_paused(void)
     char *marker = pg_marker();
     int rc = 0;
     if (access(marker, F_OK) == 0) {
-        char *cmd = xprintf("sh t/lib/pg.sh resume %s %s", env("WSMS_PG_DIR"), env("WSMS_PG_PORT"));
+        char *cmd = db_cmd("resume");
         rc = system(cmd) == 0 ? 0 : -1;
         if (rc == 0)
             unlink(marker);
@@ -1512,8 +1545,10 @@ static void flush_stack(const char *url)
  * roles, promptly; once it is back they work again. */
 START_TEST(validate_database_down_503)
 {
-    if (strcmp(tc_db_type(), "postgres") != 0) {
-        printf("auth: validate_database_down_503 runs on PostgreSQL only (%s)\n", tc_db_type());
+    if (!db_server_owned()) {
+        printf("auth: validate_database_down_503 runs where the run owns the database server "
+               "(PostgreSQL, the shared T-SQL server), not on %s\n",
+               tc_db_type());
         return;
     }
     ck_assert_int_eq(pg_resume_if_paused(), 0);
@@ -1528,7 +1563,7 @@ START_TEST(validate_database_down_503)
     char *marker = pg_marker();
     ck_assert_int_eq(tok_write_file(marker, "paused\n"), 0);
     free(marker);
-    char *cmd = xprintf("sh t/lib/pg.sh pause %s", env("WSMS_PG_DIR"));
+    char *cmd = db_cmd("pause");
     ck_assert_int_eq(system(cmd), 0);
     free(cmd);
 
@@ -1571,7 +1606,7 @@ END_TEST
 static void db_teardown(void)
 {
     if (pg_resume_if_paused() != 0)
-        fprintf(stderr, "auth: resuming PostgreSQL failed\n");
+        fprintf(stderr, "auth: resuming the database server failed\n");
     char dir[512], pid[600];
     struct stat sb;
     tc_stack_dir("authdb", dir, sizeof(dir));

@@ -1,11 +1,13 @@
 /* Faults through the real stack, each on a stack of its own: a worker
  * SIGKILLed under concurrent GETs (nginx retries on another socket, the
  * supervisor respawns it) and in the middle of a workspace creation (502,
- * then a whole workspace or no trace), PostgreSQL stopped and started again
- * under the same workers, a stalled integration upstream next to fast
- * requests, SIGTERM to the whole pool under load (in-flight requests finish,
- * nothing half-written), and worker recycling under a 5,000-request run.
- * Orphans are looked for in the database itself (sqlite3 CLI, psql). */
+ * then a whole workspace or no trace), the database server (PostgreSQL, SQL
+ * Server) stopped and started again under the same workers, its sessions
+ * killed server side while idle and in the middle of a transaction, a stalled integration upstream
+ * next to fast requests, SIGTERM to the whole pool under load (in-flight requests finish, nothing
+ * half-written), and worker recycling under a 5,000-request run. Orphans are looked for in the
+ * database itself: one helper per dialect (sqlite3 CLI, psql, tsql through t/lib/tsql.sh), chosen
+ * by WSMS_DB_TYPE. */
 #include "client.h"
 
 #include <check.h>
@@ -29,8 +31,8 @@
 
 /* every own stack this suite may start, stopped again by main() whatever
  * happened to the tests */
-static const char *const stack_names[] = {"kill",  "killpost", "pgdown", "pgidle",
-                                          "stall", "term",     "recycle"};
+static const char *const stack_names[] = {"kill",   "killpost", "dbdown", "dbidle", "killidle",
+                                          "killtx", "stall",    "term",   "recycle"};
 
 static long t_ms(void)
 {
@@ -367,9 +369,26 @@ static bool alive(int pid)
 
 /* ---- the database itself ------------------------------------------------- */
 
+static bool is_pg(void)
+{
+    return strcmp(tc_db_type(), "postgres") == 0;
+}
+
+static bool is_mssql(void)
+{
+    return strcmp(tc_db_type(), "sqlserver") == 0;
+}
+
+static const char *tsql_dir(void)
+{
+    const char *d = getenv("WSMS_TSQL_DIR");
+    return d ? d : ".";
+}
+
 /* A single number from one SQL query against the database of stack `name`
- * (sqlite3 on its master file; psql as postgres on the run's cluster), or
- * -1. The SQL goes through a file, so no shell quoting applies. */
+ * (sqlite3 on its master file; psql as postgres on the run's cluster; tsql
+ * through t/lib/tsql.sh on the run's SQL Server database), or -1. The SQL
+ * goes through a file, so no shell quoting applies. */
 static long db_count(const char *name, const char *sql)
 {
     char dir[512], sqlf[700], cmd[2048], line[128];
@@ -387,6 +406,8 @@ static long db_count(const char *name, const char *sql)
                  "psql -X -q -t -A -v ON_ERROR_STOP=1 -h 127.0.0.1 -p %s -U postgres -d wsms "
                  "-f %s 2>&1",
                  getenv("WSMS_PG_PORT") ? getenv("WSMS_PG_PORT") : "5432", sqlf);
+    else if (is_mssql())
+        snprintf(cmd, sizeof(cmd), "sh t/lib/tsql.sh query %s %s 2>&1", tsql_dir(), sqlf);
     else
         snprintf(cmd, sizeof(cmd), "sqlite3 -batch -bail %s/data/pmassist_master.db < %s 2>&1", dir,
                  sqlf);
@@ -404,11 +425,6 @@ static long db_count(const char *name, const char *sql)
     if (pclose(p) != 0)
         v = -1;
     return v;
-}
-
-static bool is_pg(void)
-{
-    return strcmp(tc_db_type(), "postgres") == 0;
 }
 
 /* Lines of file containing the fixed string text, or -1. */
@@ -455,9 +471,20 @@ static void assert_no_orphans(const char *name)
         "information_schema.tables t WHERE t.table_schema = w.db_schema_name AND t.table_name "
         "IN ('workspace_integrations', 'workspace_agents', 'automation_jobs', "
         "'automation_job_runs', 'file_artifacts')) <> 5";
+    static const char *const mssql_schemas =
+        "SELECT count(*) FROM sys.schemas s WHERE s.name LIKE 'ws[_]%' AND LEN(s.name) = 35 "
+        "AND NOT EXISTS (SELECT 1 FROM pmassist_master.Workspace w WHERE w.db_schema_name = "
+        "s.name)";
+    static const char *const mssql_rows =
+        "SELECT count(*) FROM pmassist_master.Workspace w WHERE (SELECT count(*) FROM "
+        "sys.tables t WHERE t.schema_id = SCHEMA_ID(w.db_schema_name) AND t.name IN "
+        "('workspace_integrations', 'workspace_agents', 'automation_jobs', "
+        "'automation_job_runs', 'file_artifacts')) <> 5";
     const char *m = members, *a = audits;
+    const char *schemas = is_pg() ? pg_schemas : is_mssql() ? mssql_schemas : sqlite_schemas;
+    const char *rows = is_pg() ? pg_rows : is_mssql() ? mssql_rows : sqlite_rows;
     char mb[512], ab[512];
-    if (!is_pg()) {
+    if (!is_pg() && !is_mssql()) {
         /* the sqlite3 CLI opens the master file as `main` */
         snprintf(mb, sizeof(mb), "%s", members);
         snprintf(ab, sizeof(ab), "%s", audits);
@@ -470,10 +497,8 @@ static void assert_no_orphans(const char *name)
     }
     ck_assert_msg(db_count(name, m) == 0, "WorkspaceMember rows without their Workspace");
     ck_assert_msg(db_count(name, a) == 0, "AuditLog rows without their Workspace");
-    ck_assert_msg(db_count(name, is_pg() ? pg_schemas : sqlite_schemas) == 0,
-                  "workspace schemas without a Workspace row");
-    ck_assert_msg(db_count(name, is_pg() ? pg_rows : sqlite_rows) == 0,
-                  "Workspace rows without their complete schema");
+    ck_assert_msg(db_count(name, schemas) == 0, "workspace schemas without a Workspace row");
+    ck_assert_msg(db_count(name, rows) == 0, "Workspace rows without their complete schema");
 }
 
 /* Workspace rows created by this user, straight from the database. */
@@ -481,7 +506,7 @@ static long db_workspaces_of(const char *name, const struct tc_user *u)
 {
     char sql[512];
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM %sWorkspace WHERE created_by = '%s'",
-             is_pg() ? "pmassist_master." : "", u->oid);
+             is_pg() || is_mssql() ? "pmassist_master." : "", u->oid);
     return db_count(name, sql);
 }
 
@@ -630,39 +655,67 @@ START_TEST(sigkill_worker_during_create)
 }
 END_TEST
 
-/* ---- PostgreSQL stopped and started again ---- */
+/* ---- the database server stopped and started again ---- */
 
-static void pg_marker(char *buf, size_t n)
+/* "PostgreSQL" or "SQL Server": the server the run owns, for messages. */
+static const char *db_label(void)
 {
-    snprintf(buf, n, "%s/faults-pg-paused", getenv("WSMS_TMP") ? getenv("WSMS_TMP") : "/tmp");
+    return is_mssql() ? "SQL Server" : "PostgreSQL";
 }
 
-/* Starts the run's cluster again if this suite stopped it. */
-static int pg_resume_if_paused(void)
+/* Whether this run may stop and start its database server: the cluster
+ * t/run created for PostgreSQL, the shared T-SQL server (not a real SQL
+ * Server named by WSMS_TEST_SQLSERVER, and not SQLite, which has none). */
+static bool db_server_owned(void)
+{
+    char path[600], mode[16] = "";
+    if (is_pg())
+        return true;
+    if (!is_mssql())
+        return false;
+    snprintf(path, sizeof(path), "%s/mode", tsql_dir());
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    int got = fgets(mode, sizeof(mode), f) != NULL;
+    fclose(f);
+    return got && strncmp(mode, "shared", 6) == 0;
+}
+
+static void db_marker(char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/faults-db-paused", getenv("WSMS_TMP") ? getenv("WSMS_TMP") : "/tmp");
+}
+
+/* Starts the run's database server again if this suite stopped it. */
+static int db_resume_if_paused(void)
 {
     char marker[512], cmd[1024];
-    pg_marker(marker, sizeof(marker));
+    db_marker(marker, sizeof(marker));
     if (access(marker, F_OK) != 0)
         return 0;
-    snprintf(cmd, sizeof(cmd), "sh t/lib/pg.sh resume %s %s", getenv("WSMS_PG_DIR"),
-             getenv("WSMS_PG_PORT"));
+    if (is_mssql())
+        snprintf(cmd, sizeof(cmd), "sh t/lib/tsql.sh resume %s", tsql_dir());
+    else
+        snprintf(cmd, sizeof(cmd), "sh t/lib/pg.sh resume %s %s", getenv("WSMS_PG_DIR"),
+                 getenv("WSMS_PG_PORT"));
     int rc = system(cmd);
     if (rc == 0)
         unlink(marker);
     else
-        fprintf(stderr, "faults: resuming PostgreSQL failed\n");
+        fprintf(stderr, "faults: resuming %s failed\n", db_label());
     return rc == 0 ? 0 : -1;
 }
 
-static void pg_teardown(void)
+static void db_teardown(void)
 {
-    pg_resume_if_paused();
+    db_resume_if_paused();
 }
 
-/* The shared stack of this run uses the same cluster: let each of its
+/* The shared stack of this run uses the same server: let each of its
  * workers find out that its old connection is gone before the next suite
  * runs (a worker answers 503 the first time it uses a connection that died
- * with the server; see postgres_restart_while_idle). Not an assertion. */
+ * with the server; see database_restart_while_idle). Not an assertion. */
 static void flush_shared_stack(void)
 {
     char path[600], url[256] = "", full[300];
@@ -688,20 +741,50 @@ static void flush_shared_stack(void)
         }
         free(b);
     }
-    printf("faults: shared stack after the PostgreSQL restart: %d request(s) failed before it "
+    printf("faults: shared stack after losing its %s sessions: %d request(s) failed before it "
            "served normally\n",
-           failed);
+           db_label(), failed);
 }
 
-static int pg_pause(void)
+static int db_pause(void)
 {
     char cmd[1024], marker[512];
-    pg_marker(marker, sizeof(marker));
+    db_marker(marker, sizeof(marker));
     FILE *f = fopen(marker, "w");
     if (!f || fclose(f) != 0)
         return -1;
-    snprintf(cmd, sizeof(cmd), "sh t/lib/pg.sh pause %s", getenv("WSMS_PG_DIR"));
+    if (is_mssql())
+        snprintf(cmd, sizeof(cmd), "sh t/lib/tsql.sh pause %s", tsql_dir());
+    else
+        snprintf(cmd, sizeof(cmd), "sh t/lib/pg.sh pause %s", getenv("WSMS_PG_DIR"));
     return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Ends every session of the run's database server side (a DBA's KILL, a
+ * failover), or -1. */
+static int db_kill_sessions(void)
+{
+    char cmd[1024];
+    if (is_mssql())
+        snprintf(cmd, sizeof(cmd), "sh t/lib/tsql.sh kill-sessions %s", tsql_dir());
+    else
+        snprintf(cmd, sizeof(cmd),
+                 "psql -X -q -t -A -h 127.0.0.1 -p %s -U postgres -d wsms -c \"SELECT "
+                 "count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = 'wsms' "
+                 "AND pid <> pg_backend_pid()\" >/dev/null",
+                 getenv("WSMS_PG_PORT") ? getenv("WSMS_PG_PORT") : "5432");
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Whether the database-server tests can run here; prints why not. */
+static bool db_server_tests(const char *test)
+{
+    if (db_server_owned())
+        return true;
+    printf("faults: %s skipped on %s (%s)\n", test, tc_db_type(),
+           is_mssql() ? "a real SQL Server is not the run's to stop"
+                      : "SQLite has no server to stop");
+    return false;
 }
 
 /* One request during the outage: status and error_code as wanted, within
@@ -726,20 +809,17 @@ static long outage_req(const struct tc_user *u, const char *path, long want, con
     return dt;
 }
 
-START_TEST(postgres_stopped_and_resumed)
+START_TEST(database_stopped_and_resumed)
 {
-    if (!is_pg()) {
-        printf("faults: postgres_stopped_and_resumed skipped on %s (PostgreSQL only)\n",
-               tc_db_type());
+    if (!db_server_tests("database_stopped_and_resumed"))
         return;
-    }
     /* an earlier test of this case may have died with the server stopped */
-    ck_assert_int_eq(pg_resume_if_paused(), 0);
+    ck_assert_int_eq(db_resume_if_paused(), 0);
     char url[256], why[512] = "";
     struct tc_user u;
     struct wstate before[8], mid[8], after[8];
-    start_own("pgdown", "DB_LOGIN_TIMEOUT_SECONDS=1\n", 2, url, sizeof(url));
-    tc_new_user(&u, "pgdown");
+    start_own("dbdown", "DB_LOGIN_TIMEOUT_SECONDS=1\n", 2, url, sizeof(url));
+    tc_new_user(&u, "dbdown");
     for (int i = 0; i < 6; i++) {
         outage_req(NULL, "/db/status", 200, NULL, 5000, why, sizeof(why));
         outage_req(&u, "/workspaces", 200, NULL, 5000, why, sizeof(why));
@@ -748,7 +828,7 @@ START_TEST(postgres_stopped_and_resumed)
     int nb = pool_status(before, 8, 5000);
     ck_assert_int_eq(nb, 2);
 
-    ck_assert_int_eq(pg_pause(), 0);
+    ck_assert_int_eq(db_pause(), 0);
 
     /* every worker answers database requests during the outage (so each has
      * lost its connection), quickly and with 503 */
@@ -781,20 +861,20 @@ START_TEST(postgres_stopped_and_resumed)
         outage_req(NULL, "/health", 200, NULL, 2000, why, sizeof(why));
     int nm = pool_status(mid, 8, 5000);
 
-    int resumed = pg_resume_if_paused();
+    int resumed = db_resume_if_paused();
     flush_shared_stack();
-    ck_assert_msg(resumed == 0, "PostgreSQL did not start again");
+    ck_assert_msg(resumed == 0, "%s did not start again", db_label());
     ck_assert_msg(!why[0], "during the outage: %s", why);
     ck_assert_msg(all_saw, "not every worker got a database request during the outage");
-    printf("faults: PostgreSQL stopped: %ld database requests answered 503, slowest %ld ms\n", nreq,
-           worst);
+    printf("faults: %s stopped: %ld database requests answered 503, slowest %ld ms\n", db_label(),
+           nreq, worst);
 
     /* the same workers, never restarted, serve normally at once */
     for (int i = 0; i < 10; i++) {
         outage_req(NULL, "/db/status", 200, NULL, 5000, why, sizeof(why));
         outage_req(&u, "/workspaces", 200, NULL, 5000, why, sizeof(why));
     }
-    ck_assert_msg(!why[0], "after PostgreSQL came back: %s", why);
+    ck_assert_msg(!why[0], "after %s came back: %s", db_label(), why);
     int na = pool_status(after, 8, 5000);
     ck_assert_int_eq(nm, nb);
     ck_assert_int_eq(na, nb);
@@ -806,26 +886,23 @@ START_TEST(postgres_stopped_and_resumed)
                       before[i].pid, before[i].starts, a->starts);
     }
     tc_user_free(&u);
-    tc_stack_stop("pgdown");
+    tc_stack_stop("dbdown");
 }
 END_TEST
 
-/* PostgreSQL restarted while the workers were idle: their connections died
+/* The database server restarted while the workers were idle: their connections died
  * with the server, but the database is up again, so no request may fail. */
-START_TEST(postgres_restart_while_idle)
+START_TEST(database_restart_while_idle)
 {
-    if (!is_pg()) {
-        printf("faults: postgres_restart_while_idle skipped on %s (PostgreSQL only)\n",
-               tc_db_type());
+    if (!db_server_tests("database_restart_while_idle"))
         return;
-    }
     /* an earlier test of this case may have died with the server stopped */
-    ck_assert_int_eq(pg_resume_if_paused(), 0);
+    ck_assert_int_eq(db_resume_if_paused(), 0);
     char url[256], why[512] = "";
     struct tc_user u;
     struct wstate before[8], after[8];
-    start_own("pgidle", "DB_LOGIN_TIMEOUT_SECONDS=1\n", 2, url, sizeof(url));
-    tc_new_user(&u, "pgidle");
+    start_own("dbidle", "DB_LOGIN_TIMEOUT_SECONDS=1\n", 2, url, sizeof(url));
+    tc_new_user(&u, "dbidle");
     for (int i = 0; i < 6; i++) {
         outage_req(NULL, "/db/status", 200, NULL, 5000, why, sizeof(why));
         outage_req(&u, "/workspaces", 200, NULL, 5000, why, sizeof(why));
@@ -833,8 +910,8 @@ START_TEST(postgres_restart_while_idle)
     ck_assert_msg(!why[0], "before the restart: %s", why);
     int nb = pool_status(before, 8, 5000);
     ck_assert_int_eq(nb, 2);
-    ck_assert_int_eq(pg_pause(), 0);
-    ck_assert_int_eq(pg_resume_if_paused(), 0);
+    ck_assert_int_eq(db_pause(), 0);
+    ck_assert_int_eq(db_resume_if_paused(), 0);
     long failed = 0;
     for (int i = 0; i < 8; i++) {
         char one[512] = "";
@@ -853,19 +930,135 @@ START_TEST(postgres_restart_while_idle)
         }
     }
     int na = pool_status(after, 8, 5000);
-    printf("faults: PostgreSQL restarted under idle workers: %ld of 16 requests failed after it "
+    printf("faults: %s restarted under idle workers: %ld of 16 requests failed after it "
            "was back\n",
-           failed);
+           db_label(), failed);
     flush_shared_stack();
     tc_user_free(&u);
-    tc_stack_stop("pgidle");
-    ck_assert_msg(!why[0], "%ld of 16 requests failed after PostgreSQL was back; first: %s", failed,
-                  why);
+    tc_stack_stop("dbidle");
+    ck_assert_msg(!why[0], "%ld of 16 requests failed after %s was back; first: %s", failed,
+                  db_label(), why);
     ck_assert_int_eq(na, nb);
     for (int i = 0; i < nb; i++) {
         const struct wstate *a = find_pid(after, na, before[i].pid);
         ck_assert_msg(a && a->starts == before[i].starts, "worker %d restarted", before[i].pid);
     }
+}
+END_TEST
+
+/* ---- sessions killed server side ---- */
+
+static bool session_tests(const char *test)
+{
+    if (is_pg() || is_mssql())
+        return true;
+    printf("faults: %s skipped on %s (SQLite has no server sessions)\n", test, tc_db_type());
+    return false;
+}
+
+/* Every session killed while the workers were idle (a DBA's KILL, a
+ * failover): each worker notices at its next statement, reconnects and runs
+ * it again, so no request fails and no worker restarts. */
+START_TEST(sessions_killed_while_idle)
+{
+    if (!session_tests("sessions_killed_while_idle"))
+        return;
+    char url[256], why[512] = "";
+    struct tc_user u;
+    struct wstate before[8], after[8];
+    start_own("killidle", "", 2, url, sizeof(url));
+    tc_new_user(&u, "killidle");
+    for (int i = 0; i < 4; i++) {
+        outage_req(NULL, "/db/status", 200, NULL, 5000, why, sizeof(why));
+        outage_req(&u, "/workspaces", 200, NULL, 5000, why, sizeof(why));
+    }
+    ck_assert_msg(!why[0], "before the kill: %s", why);
+    int nb = pool_status(before, 8, 5000);
+    ck_assert_int_eq(nb, 2);
+    ck_assert_int_eq(db_kill_sessions(), 0);
+    for (int i = 0; i < 6; i++) {
+        outage_req(NULL, "/db/status", 200, NULL, 5000, why, sizeof(why));
+        outage_req(&u, "/workspaces", 200, NULL, 5000, why, sizeof(why));
+    }
+    int na = pool_status(after, 8, 5000);
+    flush_shared_stack();
+    tc_user_free(&u);
+    tc_stack_stop("killidle");
+    ck_assert_msg(!why[0], "after the sessions were killed: %s", why);
+    ck_assert_int_eq(na, nb);
+    for (int i = 0; i < nb; i++) {
+        const struct wstate *a = find_pid(after, na, before[i].pid);
+        ck_assert_msg(a && a->starts == before[i].starts, "worker %d restarted", before[i].pid);
+    }
+    printf("faults: %s sessions killed under idle workers: no request failed\n", db_label());
+}
+END_TEST
+
+/* Every session killed while a workspace creation waits before its commit:
+ * the request fails cleanly (503 DATABASE_CONNECTION_ERROR, not retried:
+ * its writes are gone with the session), nothing of it is stored, and the
+ * same workers serve the next creations on new connections. */
+START_TEST(sessions_killed_mid_transaction)
+{
+    if (!session_tests("sessions_killed_mid_transaction"))
+        return;
+    char url[256];
+    struct tc_user u;
+    struct wstate before[8], after[8];
+    /* two sockets: /status is answered while one worker holds the POST */
+    start_own("killtx", "", 2, url, sizeof(url));
+    tc_new_user(&u, "killtx");
+    int nb = pool_status(before, 8, 5000);
+    ck_assert_int_eq(nb, 2);
+
+    struct one_req q = {&u, "POST", "/workspaces", "{\"name\":\"killed mid-transaction\"}",
+                        "X-Test-Pause: ws.before_commit:3000"};
+    struct clients c;
+    struct load_res res[1];
+    clients_start(&c, 1, one_request, &q);
+    int w = find_handling("workspaces.create", 3000);
+    int killed = -1;
+    if (w > 0) {
+        sleep_ms(1000); /* the inserts are done; the pause before the commit runs */
+        killed = db_kill_sessions();
+    }
+    clients_wait(&c, res);
+    ck_assert_msg(w > 0, "no worker was seen handling the POST");
+    ck_assert_int_eq(killed, 0);
+    ck_assert_msg(res[0].noresp == 0, "no HTTP answer");
+    ck_assert_msg(res[0].status == 503 && strcmp(res[0].code, "DATABASE_CONNECTION_ERROR") == 0,
+                  "want 503 DATABASE_CONNECTION_ERROR, got %ld: %s", res[0].status,
+                  res[0].first_bad);
+
+    /* nothing half-written */
+    ck_assert_int_eq(db_workspaces_of("killtx", &u), 0);
+    assert_no_orphans("killtx");
+
+    /* the next request works, on the same worker */
+    struct tresp r;
+    ck_assert_int_eq(tc_as(&r, &u, "POST", "/workspaces", "{\"name\":\"after the kill\"}"), 0);
+    ck_assert_msg(r.status == 201, "create after the kill: %ld %s", r.status, r.body ? r.body : "");
+    tc_free(&r);
+    ck_assert_int_eq(tc_as(&r, &u, "GET", "/workspaces", NULL), 0);
+    ck_assert_int_eq(r.status, 200);
+    const char *tc = tc_header(&r, "X-Total-Count");
+    ck_assert_ptr_nonnull(tc);
+    ck_assert_int_eq(strtol(tc, NULL, 10), 1);
+    tc_free(&r);
+    ck_assert_int_eq(db_workspaces_of("killtx", &u), 1);
+    assert_no_orphans("killtx");
+    int na = pool_status(after, 8, 5000);
+    ck_assert_int_eq(na, nb);
+    for (int i = 0; i < nb; i++) {
+        const struct wstate *a = find_pid(after, na, before[i].pid);
+        ck_assert_msg(a && a->starts == before[i].starts, "worker %d restarted", before[i].pid);
+    }
+    printf("faults: %s sessions killed before a commit: %ld %s after %ld ms, nothing stored, "
+           "next create 201\n",
+           db_label(), res[0].status, res[0].code, res[0].elapsed_ms);
+    flush_shared_stack();
+    tc_user_free(&u);
+    tc_stack_stop("killtx");
 }
 END_TEST
 
@@ -1100,8 +1293,14 @@ END_TEST
 START_TEST(recycling_under_load)
 {
     char url[256], dir[512], log[600];
-    start_own("recycle", "WSMS_MAX_REQUESTS=100\n", 0, url, sizeof(url));
-    long per = 1250;
+    /* A TDS login on the shared T-SQL server (Babelfish) takes hundreds of
+     * milliseconds, far longer than on SQL Server, and every recycle logs in
+     * again: on sqlserver 800 requests recycling every 50 (about 16
+     * recycles, ~20 s) instead of 5,000 every 100 (~65 s there). */
+    bool lean = is_mssql();
+    start_own("recycle", lean ? "WSMS_MAX_REQUESTS=50\n" : "WSMS_MAX_REQUESTS=100\n", 0, url,
+              sizeof(url));
+    long per = lean ? 200 : 1250;
     struct clients c;
     struct load_res res[4];
     long t0 = t_ms();
@@ -1115,14 +1314,14 @@ START_TEST(recycling_under_load)
         ck_assert_msg(res[i].bad == 0 && res[i].noresp == 0, "client %d: %ld failed; first: %s", i,
                       res[i].bad + res[i].noresp, res[i].first_bad);
     }
-    ck_assert_int_eq(total, 5000);
+    ck_assert_int_eq(total, 4 * per);
     /* workers did recycle: about one in a hundred requests */
     tc_stack_dir("recycle", dir, sizeof(dir));
     snprintf(log, sizeof(log), "%s/wsmsd.log", dir);
     long recycled = count_lines(log, "requests; recycling");
-    printf("faults: WSMS_MAX_REQUESTS=100: %ld requests in %ld ms, %ld failed, %ld recycles\n",
-           total, dt, failed, recycled);
-    ck_assert_int_ge(recycled, 40);
+    printf("faults: WSMS_MAX_REQUESTS=%d: %ld requests in %ld ms, %ld failed, %ld recycles\n",
+           lean ? 50 : 100, total, dt, failed, recycled);
+    ck_assert_int_ge(recycled, lean ? 12 : 40);
     tc_stack_stop("recycle");
 }
 END_TEST
@@ -1139,9 +1338,11 @@ static Suite *suite(void)
     TCase *pg = tcase_create("database");
     tcase_set_timeout(pg, 90);
     /* unchecked: runs in the runner even when the test died */
-    tcase_add_unchecked_fixture(pg, NULL, pg_teardown);
-    tcase_add_test(pg, postgres_stopped_and_resumed);
-    tcase_add_test(pg, postgres_restart_while_idle);
+    tcase_add_unchecked_fixture(pg, NULL, db_teardown);
+    tcase_add_test(pg, database_stopped_and_resumed);
+    tcase_add_test(pg, database_restart_while_idle);
+    tcase_add_test(pg, sessions_killed_while_idle);
+    tcase_add_test(pg, sessions_killed_mid_transaction);
     suite_add_tcase(s, pg);
 
     TCase *up = tcase_create("upstream");
@@ -1169,7 +1370,7 @@ int main(void)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     /* whatever happened: the run's cluster is up, nothing of ours runs */
-    if (pg_resume_if_paused() != 0)
+    if (db_resume_if_paused() != 0)
         failed++;
     fake_stop();
     for (size_t i = 0; i < sizeof(stack_names) / sizeof(*stack_names); i++) {

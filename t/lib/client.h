@@ -45,7 +45,7 @@ int tc_as(struct tresp *r, const struct tc_user *u, const char *method, const ch
 void tc_user_free(struct tc_user *u);
 /* X-DB-Statements of the response, -1 when absent. */
 long tc_db_statements(struct tresp *r);
-/* "sqlite" or "postgres" ($WSMS_DB_TYPE). */
+/* "sqlite", "postgres" or "sqlserver" ($WSMS_DB_TYPE). */
 const char *tc_db_type(void);
 /* error_code of a JSON error body, or "" */
 const char *tc_error_code(const struct tresp *r);
