@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "auth/pma.h"
 #include "auth/roles.h"
+#include "auth/sessions.h"
 #include "core/util.h"
 
 #include <stdlib.h>
@@ -67,9 +68,18 @@ wsms_err auth_request(struct request *rq, struct response *rs)
     if (e != WSMS_OK)
         return resp_error(rs, e, NULL);
     rq->azure_token = tok;
-    rq->authenticated = true;
-    if (rq->route->auth != AUTH_WORKSPACE)
+    if (rq->route->auth != AUTH_WORKSPACE) {
+        long through = 0;
+        e = roles_revoked_through(rq->arena, rq->user.user_id, &through);
+        if (e != WSMS_OK)
+            return resp_error(rs, e, NULL);
+        if (sessions_is_revoked(pc.iat, through)) {
+            log_info(LG, "PMA token refused: sessions revoked");
+            return resp_error(rs, E_INVALID_PMA_TOKEN, NULL);
+        }
+        rq->authenticated = true;
         return WSMS_OK;
+    }
 
     char ws[GUID_LEN + 1];
     if (!rq->cap[0] || guid_normalize(rq->cap[0], ws) != 0)
@@ -77,7 +87,12 @@ wsms_err auth_request(struct request *rq, struct response *rs)
     rq->workspace_id = arena_strdup(rq->arena, ws);
     if (!rq->workspace_id)
         return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
-    e = roles_in_workspace(rq->arena, ws, rq->user.user_id, rq->user.email, &rq->role);
+    rq->authenticated = true;
+    e = roles_in_workspace(rq->arena, ws, rq->user.user_id, rq->user.email, pc.iat, &rq->role);
+    if (e == E_INVALID_PMA_TOKEN) {
+        log_info(LG, "PMA token refused: sessions revoked");
+        rq->authenticated = false;
+    }
     if (e != WSMS_OK)
         return resp_error(rs, e, NULL);
     if (rq->role == ROLE_NONE)
@@ -90,11 +105,12 @@ wsms_err auth_request(struct request *rq, struct response *rs)
 const char *auth_fresh_pma_token(struct request *rq)
 {
     cJSON *roles;
+    long through = 0;
     if (!rq->authenticated)
         return NULL;
-    if (roles_of_user(rq->arena, rq->user.user_id, rq->user.email, &roles) != WSMS_OK)
+    if (roles_of_user(rq->arena, rq->user.user_id, rq->user.email, &roles, &through) != WSMS_OK)
         return NULL;
-    char *t = pma_issue(rq->user.user_id, rq->user.email, roles);
+    char *t = pma_issue_after(rq->user.user_id, rq->user.email, roles, through + 1);
     if (!t) {
         log_error(LG, "cannot issue a PMA token");
         return NULL;

@@ -19,6 +19,8 @@ static const struct route routes[] = {
     {"GET", "/metrics", api_metrics, AUTH_NONE, ROLE_NONE, "metrics"},
     {"POST", "/auth/validate", api_auth_validate, AUTH_NONE, ROLE_NONE, "auth.validate"},
     {"POST", "/auth/refresh", api_auth_refresh, AUTH_NONE, ROLE_NONE, "auth.refresh"},
+    {"POST", "/me/sessions/revoke", api_me_sessions_revoke, AUTH_USER, ROLE_NONE,
+     "sessions.revoke"},
     {"GET", "/integrations/jira/projects", api_jira_projects, AUTH_USER, ROLE_NONE,
      "integrations.jira"},
     {"GET", "/integrations/ado/projects", api_ado_projects, AUTH_USER, ROLE_NONE,
