@@ -30,6 +30,7 @@
     X(E_PAYLOAD_TOO_LARGE, 413, "Request body is too large")                                       \
     X(E_VALIDATION_ERROR, 422, "Request validation failed")                                        \
     X(E_INVALID_ROLE, 422, "Invalid role")                                                         \
+    X(E_RATE_LIMITED, 429, "Too many requests; retry after the time in Retry-After")               \
     X(E_INTERNAL_SERVER_ERROR, 500, "Internal server error")                                       \
     X(E_DATABASE_ERROR, 500, "Database error")                                                     \
     X(E_DB_QUERY_FAILED, 500, "Database query failed")                                             \

@@ -3,11 +3,14 @@
 #include "core/arena.h"
 #include "auth/entra.h"
 #include "core/log.h"
+#include "core/metrics.h"
+#include "core/ratelimit.h"
 #include "auth/pma.h"
 #include "auth/roles.h"
 #include "auth/sessions.h"
 #include "core/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -36,6 +39,29 @@ static wsms_err fill_user(struct request *rq, const struct entra_identity *id)
     if (!rq->user.user_id || !rq->user.email || !rq->user.display_name)
         return E_INTERNAL_SERVER_ERROR;
     return WSMS_OK;
+}
+
+/* One token from the bucket of identity (kind "u" user, "k" API key
+ * prefix) before any database work; 429 RATE_LIMITED with Retry-After when
+ * there is none. */
+static wsms_err rate_limit(struct request *rq, struct response *rs, const char *kind,
+                           const char *who)
+{
+    char key[160], retry[24];
+    long after = 0;
+    if (!ratelimit_enabled())
+        return WSMS_OK;
+    int n = snprintf(key, sizeof(key), "%s:%s", kind, who);
+    if (n < 0 || (size_t)n >= sizeof(key))
+        return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
+    if (ratelimit_take(key, now_ms(), &after))
+        return WSMS_OK;
+    metrics_rate_limited();
+    snprintf(retry, sizeof(retry), "%ld", after);
+    if (resp_header(rq, rs, "Retry-After", retry) != 0)
+        return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
+    log_info(LG, "%s %s over the rate limit (retry after %ld s)", kind, who, after);
+    return resp_error(rs, E_RATE_LIMITED, NULL);
 }
 
 wsms_err auth_request(struct request *rq, struct response *rs)
@@ -68,6 +94,9 @@ wsms_err auth_request(struct request *rq, struct response *rs)
     if (e != WSMS_OK)
         return resp_error(rs, e, NULL);
     rq->azure_token = tok;
+    e = rate_limit(rq, rs, "u", rq->user.user_id);
+    if (e != WSMS_OK)
+        return e;
     if (rq->route->auth != AUTH_WORKSPACE) {
         long through = 0;
         e = roles_revoked_through(rq->arena, rq->user.user_id, &through);

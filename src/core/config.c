@@ -40,6 +40,8 @@ static const struct var vars[] = {
     L("WSMS_MAX_REQUESTS", max_requests, "0", 0, LONG_MAX),
     L("WSMS_REQUEST_TIMEOUT_SECONDS", request_timeout_s, "30", 1, 3600),
     L("WSMS_SLOWLOG_SECONDS", slowlog_s, "0", 0, 3600),
+    L("RATE_LIMIT_PER_MINUTE", rate_limit_per_minute, "0", 0, 1000000),
+    L("RATE_LIMIT_BURST", rate_limit_burst, "0", 0, 1000000),
     S("STATUS_ALLOW", status_allow, "127.0.0.1,::1"),
     S("WSMS_RUN_DIR", run_dir, ""),
     B("WSMS_TEST_HOOKS", test_hooks, "false"),
