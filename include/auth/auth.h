@@ -1,4 +1,7 @@
 /* auth: the middleware run before every handler whose route needs it.
+ * `Authorization: ApiKey <key>` is accepted on workspace routes only
+ * (auth/apikeys.h: the key acts as "apikey:<id>" with its scopes' role).
+ * Otherwise:
  * Verifies the Entra token (Authorization: Bearer) and the PMA token
  * (X-PMA-Token), checks they name the same user, binds memberships added by
  * email to the caller's oid, takes a token from the caller's rate limit

@@ -37,6 +37,7 @@ struct config {
     /* PMA token */
     const char *pma_token_secret;
     long pma_token_expiry_hours;
+    long api_key_max_days; /* API_KEY_MAX_DAYS: longest API key lifetime */
     /* blob storage */
     const char *azure_storage_connection_string;
     const char *azure_storage_container_name;

@@ -17,6 +17,7 @@
     X(E_TOKEN_MISMATCH, 401, "Azure and PMA tokens name different users")                          \
     X(E_TOKEN_VALIDATION_FAILED, 401, "Token validation failed")                                   \
     X(E_TOKEN_REFRESH_FAILED, 401, "Token refresh failed")                                         \
+    X(E_INVALID_API_KEY, 401, "API key is invalid, expired, revoked or not for this route")        \
     X(E_USER_NOT_AUTHORIZED, 403, "You are not a member of this workspace")                        \
     X(E_INSUFFICIENT_PERMISSIONS, 403, "Your role does not allow this")                            \
     X(E_PERMISSION_DENIED, 403, "Permission denied")                                               \

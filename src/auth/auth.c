@@ -1,5 +1,7 @@
 #include "auth/auth.h"
 
+#include "auth/apikeys.h"
+#include "http/hooks.h"
 #include "core/arena.h"
 #include "auth/entra.h"
 #include "core/log.h"
@@ -64,6 +66,50 @@ static wsms_err rate_limit(struct request *rq, struct response *rs, const char *
     return resp_error(rs, E_RATE_LIMITED, NULL);
 }
 
+/* Authorization: ApiKey <key>: only on workspace routes, acting as
+ * "apikey:<id>" with the role its scopes grant. */
+static wsms_err auth_api_key(struct request *rq, struct response *rs, const char *key)
+{
+    char ws[GUID_LEN + 1], prefix[APIKEY_PREFIX_LEN + 1], hash[APIKEY_HASH_LEN + 1];
+    const char *key_id = NULL, *name = NULL, *why = NULL;
+    enum role role = ROLE_NONE;
+    while (*key == ' ')
+        key++;
+    if (rq->route->auth != AUTH_WORKSPACE) {
+        log_info(LG, "API key refused: %s is not a workspace route", rq->route->name);
+        return resp_error(rs, E_INVALID_API_KEY, "API keys are accepted on workspace routes only");
+    }
+    if (apikey_parse(key, prefix, hash) != 0) {
+        log_info(LG, "API key refused: malformed");
+        return resp_error(rs, E_INVALID_API_KEY, NULL);
+    }
+    wsms_err e = rate_limit(rq, rs, "k", prefix);
+    if (e != WSMS_OK)
+        return e;
+    if (!rq->cap[0] || guid_normalize(rq->cap[0], ws) != 0)
+        return resp_error(rs, E_WORKSPACE_NOT_FOUND, NULL);
+    rq->workspace_id = arena_strdup(rq->arena, ws);
+    if (!rq->workspace_id)
+        return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
+    e = apikey_authenticate(rq->arena, key, ws, hook_now_ms(rq), &key_id, &name, &role, &why);
+    if (e != WSMS_OK) {
+        if (why)
+            log_info(LG, "API key %s refused: %s", prefix, why);
+        return resp_error(rs, e, NULL);
+    }
+    rq->user.user_id = arena_printf(rq->arena, "apikey:%s", key_id);
+    rq->user.email = "";
+    rq->user.display_name = arena_strdup(rq->arena, name ? name : "");
+    if (!rq->user.user_id || !rq->user.display_name)
+        return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
+    rq->api_key_id = key_id;
+    rq->authenticated = true;
+    rq->role = role;
+    if (rq->role < rq->route->min_role)
+        return resp_error(rs, E_INSUFFICIENT_PERMISSIONS, "The API key's scopes do not allow this");
+    return WSMS_OK;
+}
+
 wsms_err auth_request(struct request *rq, struct response *rs)
 {
     char why[128] = "";
@@ -72,6 +118,8 @@ wsms_err auth_request(struct request *rq, struct response *rs)
     const char *authz = req_header(rq, "Authorization");
     if (!authz || !*authz)
         return resp_error(rs, E_MISSING_AZURE_TOKEN, NULL);
+    if (strncasecmp(authz, "ApiKey ", 7) == 0)
+        return auth_api_key(rq, rs, authz + 7);
     const char *tok = bearer(authz);
     if (!tok)
         return resp_error(rs, E_INVALID_AZURE_TOKEN, "Authorization must be a Bearer token");

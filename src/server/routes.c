@@ -3,6 +3,7 @@
  * src/openapi.json against this table. */
 #include "server/routes.h"
 
+#include "api/api_apikeys.h"
 #include "api/api_auth.h"
 #include "api/api_integrations.h"
 #include "api/api_ops.h"
@@ -48,6 +49,12 @@ static const struct route routes[] = {
      ROLE_VIEWER, "members.remove"},
     {"GET", "/workspaces/{id}/audit", api_workspaces_audit, AUTH_WORKSPACE, ROLE_ADMIN,
      "audit.list"},
+    {"POST", "/workspaces/{id}/api-keys", api_apikeys_create, AUTH_WORKSPACE, ROLE_ADMIN,
+     "apikeys.create"},
+    {"GET", "/workspaces/{id}/api-keys", api_apikeys_list, AUTH_WORKSPACE, ROLE_ADMIN,
+     "apikeys.list"},
+    {"DELETE", "/workspaces/{id}/api-keys/{key_id}", api_apikeys_revoke, AUTH_WORKSPACE, ROLE_ADMIN,
+     "apikeys.revoke"},
 };
 
 const struct route *routes_table(size_t *n)
