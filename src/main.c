@@ -7,10 +7,13 @@
  *   wsmsd ... --workers N          preforking supervisor with N workers
  *   wsmsd migrate                  apply database migrations and exit
  *   wsmsd check-config             load the configuration and exit
+ *   wsmsd revoke-user USER_ID      revoke every PMA token of USER_ID issued
+ *                                  up to now and exit
  *
  * systemd socket activation (LISTEN_FDS/LISTEN_PID) is honoured too. */
 #include "core/config.h"
 
+#include "auth/sessions.h"
 #include <curl/curl.h>
 #include "data/db.h"
 #include "core/log.h"
@@ -31,7 +34,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: wsmsd [--socket PATH|IP:PORT | --fd N] [--workers N]\n"
                     "       wsmsd migrate\n"
-                    "       wsmsd check-config\n");
+                    "       wsmsd check-config\n"
+                    "       wsmsd revoke-user USER_ID\n");
 }
 
 static int mkdirs(const char *path)
@@ -64,6 +68,7 @@ int main(int argc, char **argv)
     const char *sock = NULL;
     int fd = -1, workers = 0;
     int mode_migrate = 0, mode_check = 0;
+    const char *revoke_user = NULL;
     char err[512];
 
     for (int i = 1; i < argc; i++) {
@@ -71,6 +76,8 @@ int main(int argc, char **argv)
             mode_migrate = 1;
         else if (strcmp(argv[i], "check-config") == 0)
             mode_check = 1;
+        else if (strcmp(argv[i], "revoke-user") == 0 && i + 1 < argc)
+            revoke_user = argv[++i];
         else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
             sock = argv[++i];
         else if (strcmp(argv[i], "--fd") == 0 && i + 1 < argc)
@@ -90,12 +97,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "wsmsd: libcurl initialisation failed\n");
         return 1;
     }
-    if (config_load(mode_migrate ? CONFIG_MIGRATE : CONFIG_SERVE, NULL, err, sizeof(err)) != 0) {
+    if (revoke_user && (!*revoke_user || strlen(revoke_user) > SESSIONS_MAX_USER_ID)) {
+        fprintf(stderr, "wsmsd: revoke-user: USER_ID must be 1 to %d characters\n",
+                SESSIONS_MAX_USER_ID);
+        return 2;
+    }
+    if (config_load(mode_migrate || revoke_user ? CONFIG_MIGRATE : CONFIG_SERVE, NULL, err,
+                    sizeof(err)) != 0) {
         fprintf(stderr, "wsmsd: configuration error: %s\n", err);
         return 2;
     }
     const struct config *cfg = config_get();
-    if (*cfg->log_file && !mode_migrate && !mode_check) {
+    if (*cfg->log_file && !mode_migrate && !mode_check && !revoke_user) {
         int lfd = open(cfg->log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
         if (lfd < 0 || dup2(lfd, 2) < 0) {
             fprintf(stderr, "wsmsd: configuration error: WSMS_LOG_FILE %s: %s\n", cfg->log_file,
@@ -112,6 +125,19 @@ int main(int argc, char **argv)
     if (mode_check) {
         printf("configuration OK (%s database)\n", config_db_type_name(cfg->db_type));
         return 0;
+    }
+    if (revoke_user) {
+        long through = 0;
+        wsms_err e = sessions_revoke(revoke_user, &through);
+        if (e == WSMS_OK)
+            printf("sessions of %s revoked: PMA tokens issued at or before %ld (Unix seconds) "
+                   "are refused\n",
+                   revoke_user, through);
+        else
+            fprintf(stderr, "wsmsd: revoke-user failed (%s); see the log\n", err_code(e));
+        db_close();
+        config_free();
+        return e == WSMS_OK ? 0 : 1;
     }
     if (mode_migrate) {
         int rc = migrate_run();

@@ -25,6 +25,11 @@ struct pma_claims {
  * the token. Returns a malloc'd token or NULL (bad arguments, secret unset
  * or under 32 bytes, out of memory). */
 char *pma_issue(const char *user_id, const char *email, const cJSON *roles);
+/* pma_issue with an iat of at least min_iat (when min_iat is ahead of the
+ * clock by no more than PMA_MAX_IAT_AHEAD_S; exp counts from that iat):
+ * after a session revocation through second S, min_iat = S + 1 keeps a
+ * token issued later in second S valid. */
+char *pma_issue_after(const char *user_id, const char *email, const cJSON *roles, long min_iat);
 /* grace_s: accept a token expired by up to grace_s seconds (0 normally,
  * 7*86400 for /auth/refresh). 0 on success; -1 with a short reason in why
  * (never token content). */

@@ -11,16 +11,23 @@
 
 struct arena;
 
-/* The caller's role in an active workspace (ROLE_NONE when not a member).
- * E_WORKSPACE_NOT_FOUND when the workspace does not exist or is archived.
- * Binds an email-only membership to user_id on the way. */
+/* The caller's role in an active workspace (ROLE_NONE when not a member),
+ * read in the same statement as the caller's session revocation: first
+ * E_INVALID_PMA_TOKEN when a token issued at token_iat is revoked (see
+ * sessions.h), then E_WORKSPACE_NOT_FOUND when the workspace does not exist
+ * or is archived. Binds an email-only membership to user_id on the way. */
 wsms_err roles_in_workspace(struct arena *a, const char *ws_id, const char *user_id,
-                            const char *email, enum role *role);
+                            const char *email, long token_iat, enum role *role);
+/* The user's revoked_through (0 when never revoked): the one statement the
+ * middleware adds on routes without a workspace. */
+wsms_err roles_revoked_through(struct arena *a, const char *user_id, long *through);
 /* Binds every unbound membership with this email to user_id, except in
  * workspaces where user_id already has a membership. */
 wsms_err roles_bind_email(const char *user_id, const char *email);
 /* {"<workspace id>": "OWNER", ...} over the caller's active workspaces; the
- * object is owned by the arena. */
-wsms_err roles_of_user(struct arena *a, const char *user_id, const char *email, cJSON **roles);
+ * object is owned by the arena. *through gets the user's revoked_through
+ * from the same statement (0 when never revoked). */
+wsms_err roles_of_user(struct arena *a, const char *user_id, const char *email, cJSON **roles,
+                       long *through);
 
 #endif

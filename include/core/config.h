@@ -14,13 +14,15 @@ struct config {
     /* service */
     int log_level;
     long max_body_bytes;
-    long max_requests;        /* WSMS_MAX_REQUESTS, 0 = never recycle */
-    long request_timeout_s;   /* WSMS_REQUEST_TIMEOUT_SECONDS */
-    long slowlog_s;           /* WSMS_SLOWLOG_SECONDS, 0 = off */
-    const char *status_allow; /* STATUS_ALLOW: comma separated client addresses */
-    const char *run_dir;      /* WSMS_RUN_DIR: shared worker state (metrics, status) */
-    bool test_hooks;          /* WSMS_TEST_HOOKS: enable fault-injection points */
-    const char *log_file;     /* WSMS_LOG_FILE: append logs here instead of stderr */
+    long max_requests;          /* WSMS_MAX_REQUESTS, 0 = never recycle */
+    long request_timeout_s;     /* WSMS_REQUEST_TIMEOUT_SECONDS */
+    long slowlog_s;             /* WSMS_SLOWLOG_SECONDS, 0 = off */
+    long rate_limit_per_minute; /* RATE_LIMIT_PER_MINUTE per identity, 0 = off */
+    long rate_limit_burst;      /* RATE_LIMIT_BURST, 0 = RATE_LIMIT_PER_MINUTE */
+    const char *status_allow;   /* STATUS_ALLOW: comma separated client addresses */
+    const char *run_dir;        /* WSMS_RUN_DIR: shared worker state (metrics, status) */
+    bool test_hooks;            /* WSMS_TEST_HOOKS: enable fault-injection points */
+    const char *log_file;       /* WSMS_LOG_FILE: append logs here instead of stderr */
     /* database */
     enum db_type db_type;
     const char *db_server, *db_name, *db_user, *db_password, *db_driver, *db_dsn, *db_path;
@@ -35,6 +37,7 @@ struct config {
     /* PMA token */
     const char *pma_token_secret;
     long pma_token_expiry_hours;
+    long api_key_max_days; /* API_KEY_MAX_DAYS: longest API key lifetime */
     /* blob storage */
     const char *azure_storage_connection_string;
     const char *azure_storage_container_name;

@@ -17,6 +17,7 @@
     X(E_TOKEN_MISMATCH, 401, "Azure and PMA tokens name different users")                          \
     X(E_TOKEN_VALIDATION_FAILED, 401, "Token validation failed")                                   \
     X(E_TOKEN_REFRESH_FAILED, 401, "Token refresh failed")                                         \
+    X(E_INVALID_API_KEY, 401, "API key is invalid, expired, revoked or not for this route")        \
     X(E_USER_NOT_AUTHORIZED, 403, "You are not a member of this workspace")                        \
     X(E_INSUFFICIENT_PERMISSIONS, 403, "Your role does not allow this")                            \
     X(E_PERMISSION_DENIED, 403, "Permission denied")                                               \
@@ -30,6 +31,7 @@
     X(E_PAYLOAD_TOO_LARGE, 413, "Request body is too large")                                       \
     X(E_VALIDATION_ERROR, 422, "Request validation failed")                                        \
     X(E_INVALID_ROLE, 422, "Invalid role")                                                         \
+    X(E_RATE_LIMITED, 429, "Too many requests; retry after the time in Retry-After")               \
     X(E_INTERNAL_SERVER_ERROR, 500, "Internal server error")                                       \
     X(E_DATABASE_ERROR, 500, "Database error")                                                     \
     X(E_DB_QUERY_FAILED, 500, "Database query failed")                                             \

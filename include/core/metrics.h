@@ -42,6 +42,8 @@ void metrics_db_error(int cls);
 void metrics_integration(const char *provider, wsms_err outcome);
 /* JWKS fetches this process has made so far (absolute, from entra_stats). */
 void metrics_jwks_fetches(long total);
+/* A request refused 429 RATE_LIMITED (wsms_rate_limited_total). */
+void metrics_rate_limited(void);
 
 /* Prometheus text exposition (arena string). */
 char *metrics_render(struct arena *a);

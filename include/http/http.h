@@ -42,6 +42,7 @@ struct request {
     const char *azure_token;
     const char *workspace_id; /* normalized {id} on workspace routes */
     enum role role;           /* caller's role in workspace_id (from the database) */
+    const char *api_key_id;   /* set when authenticated by an API key (user is "apikey:<id>") */
     int64_t start_ms;
     /* Set by the server: names what the request is doing now (slow log,
      * /status). Handlers call req_stage(), never the server. */

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "auth/pma.h"
 #include "auth/roles.h"
+#include "auth/sessions.h"
 #include "core/util.h"
 
 #include <stdlib.h>
@@ -24,21 +25,30 @@ static const char *bearer_token(const char *h)
     return *h ? h : NULL;
 }
 
-/* The common 200 body: identity, fresh roles and a PMA token carrying them. */
-static wsms_err issue(struct request *rq, struct response *rs, const struct entra_identity *id)
+/* The common 200 body: identity, fresh roles and a PMA token carrying them.
+ * old_iat: the iat of the PMA token being refreshed (-1 for validate); a
+ * refresh of a revoked token is refused. The new token's iat is after the
+ * user's revocation second. */
+static wsms_err issue(struct request *rq, struct response *rs, const struct entra_identity *id,
+                      long old_iat)
 {
     char email[sizeof(id->email)];
     cJSON *roles = NULL, *body = NULL;
     char *tok = NULL;
+    long through = 0;
     wsms_err e;
     if (ascii_lower(id->email, email, sizeof(email)) != 0)
         return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
     e = roles_bind_email(id->user_id, email);
     if (e == WSMS_OK)
-        e = roles_of_user(rq->arena, id->user_id, email, &roles);
+        e = roles_of_user(rq->arena, id->user_id, email, &roles, &through);
     if (e != WSMS_OK)
         return resp_error(rs, e, NULL);
-    tok = pma_issue(id->user_id, email, roles);
+    if (old_iat >= 0 && sessions_is_revoked(old_iat, through)) {
+        log_info(LG, "refresh refused: sessions revoked");
+        return resp_error(rs, E_TOKEN_REFRESH_FAILED, NULL);
+    }
+    tok = pma_issue_after(id->user_id, email, roles, through + 1);
     if (!tok) {
         e = resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
         goto out;
@@ -77,7 +87,7 @@ wsms_err api_auth_validate(struct request *rq, struct response *rs)
         log_info(LG, "validate refused: %s", tok ? why : "not a Bearer token");
         return resp_error(rs, E_TOKEN_VALIDATION_FAILED, NULL);
     }
-    return issue(rq, rs, &id);
+    return issue(rq, rs, &id, -1);
 }
 
 wsms_err api_auth_refresh(struct request *rq, struct response *rs)
@@ -104,5 +114,28 @@ wsms_err api_auth_refresh(struct request *rq, struct response *rs)
         log_info(LG, "refresh refused: tokens name different users");
         return resp_error(rs, E_TOKEN_REFRESH_FAILED, NULL);
     }
-    return issue(rq, rs, &id);
+    return issue(rq, rs, &id, pc.iat);
+}
+
+wsms_err api_me_sessions_revoke(struct request *rq, struct response *rs)
+{
+    long through = 0;
+    char at[25];
+    cJSON *body = NULL;
+    wsms_err e = sessions_revoke(rq->user.user_id, &through);
+    if (e != WSMS_OK)
+        return resp_error(rs, e, NULL);
+    iso8601_ms((int64_t)through * 1000, at);
+    body = cJSON_CreateObject();
+    if (!body || !cJSON_AddStringToObject(body, "user_id", rq->user.user_id) ||
+        !cJSON_AddNumberToObject(body, "revoked_through", (double)through) ||
+        !cJSON_AddStringToObject(body, "revoked_through_utc", at)) {
+        e = resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
+        goto out;
+    }
+    e = resp_json(rq, rs, 200, body);
+    body = NULL;
+out:
+    cJSON_Delete(body);
+    return e;
 }

@@ -1,12 +1,18 @@
 #include "auth/auth.h"
 
+#include "auth/apikeys.h"
+#include "http/hooks.h"
 #include "core/arena.h"
 #include "auth/entra.h"
 #include "core/log.h"
+#include "core/metrics.h"
+#include "core/ratelimit.h"
 #include "auth/pma.h"
 #include "auth/roles.h"
+#include "auth/sessions.h"
 #include "core/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -37,6 +43,73 @@ static wsms_err fill_user(struct request *rq, const struct entra_identity *id)
     return WSMS_OK;
 }
 
+/* One token from the bucket of identity (kind "u" user, "k" API key
+ * prefix) before any database work; 429 RATE_LIMITED with Retry-After when
+ * there is none. */
+static wsms_err rate_limit(struct request *rq, struct response *rs, const char *kind,
+                           const char *who)
+{
+    char key[160], retry[24];
+    long after = 0;
+    if (!ratelimit_enabled())
+        return WSMS_OK;
+    int n = snprintf(key, sizeof(key), "%s:%s", kind, who);
+    if (n < 0 || (size_t)n >= sizeof(key))
+        return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
+    if (ratelimit_take(key, now_ms(), &after))
+        return WSMS_OK;
+    metrics_rate_limited();
+    snprintf(retry, sizeof(retry), "%ld", after);
+    if (resp_header(rq, rs, "Retry-After", retry) != 0)
+        return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
+    log_info(LG, "%s %s over the rate limit (retry after %ld s)", kind, who, after);
+    return resp_error(rs, E_RATE_LIMITED, NULL);
+}
+
+/* Authorization: ApiKey <key>: only on workspace routes, acting as
+ * "apikey:<id>" with the role its scopes grant. */
+static wsms_err auth_api_key(struct request *rq, struct response *rs, const char *key)
+{
+    char ws[GUID_LEN + 1], prefix[APIKEY_PREFIX_LEN + 1], hash[APIKEY_HASH_LEN + 1];
+    const char *key_id = NULL, *name = NULL, *why = NULL;
+    enum role role = ROLE_NONE;
+    while (*key == ' ')
+        key++;
+    if (rq->route->auth != AUTH_WORKSPACE) {
+        log_info(LG, "API key refused: %s is not a workspace route", rq->route->name);
+        return resp_error(rs, E_INVALID_API_KEY, "API keys are accepted on workspace routes only");
+    }
+    if (apikey_parse(key, prefix, hash) != 0) {
+        log_info(LG, "API key refused: malformed");
+        return resp_error(rs, E_INVALID_API_KEY, NULL);
+    }
+    wsms_err e = rate_limit(rq, rs, "k", prefix);
+    if (e != WSMS_OK)
+        return e;
+    if (!rq->cap[0] || guid_normalize(rq->cap[0], ws) != 0)
+        return resp_error(rs, E_WORKSPACE_NOT_FOUND, NULL);
+    rq->workspace_id = arena_strdup(rq->arena, ws);
+    if (!rq->workspace_id)
+        return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
+    e = apikey_authenticate(rq->arena, key, ws, hook_now_ms(rq), &key_id, &name, &role, &why);
+    if (e != WSMS_OK) {
+        if (why)
+            log_info(LG, "API key %s refused: %s", prefix, why);
+        return resp_error(rs, e, NULL);
+    }
+    rq->user.user_id = arena_printf(rq->arena, "apikey:%s", key_id);
+    rq->user.email = "";
+    rq->user.display_name = arena_strdup(rq->arena, name ? name : "");
+    if (!rq->user.user_id || !rq->user.display_name)
+        return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
+    rq->api_key_id = key_id;
+    rq->authenticated = true;
+    rq->role = role;
+    if (rq->role < rq->route->min_role)
+        return resp_error(rs, E_INSUFFICIENT_PERMISSIONS, "The API key's scopes do not allow this");
+    return WSMS_OK;
+}
+
 wsms_err auth_request(struct request *rq, struct response *rs)
 {
     char why[128] = "";
@@ -45,6 +118,8 @@ wsms_err auth_request(struct request *rq, struct response *rs)
     const char *authz = req_header(rq, "Authorization");
     if (!authz || !*authz)
         return resp_error(rs, E_MISSING_AZURE_TOKEN, NULL);
+    if (strncasecmp(authz, "ApiKey ", 7) == 0)
+        return auth_api_key(rq, rs, authz + 7);
     const char *tok = bearer(authz);
     if (!tok)
         return resp_error(rs, E_INVALID_AZURE_TOKEN, "Authorization must be a Bearer token");
@@ -67,9 +142,21 @@ wsms_err auth_request(struct request *rq, struct response *rs)
     if (e != WSMS_OK)
         return resp_error(rs, e, NULL);
     rq->azure_token = tok;
-    rq->authenticated = true;
-    if (rq->route->auth != AUTH_WORKSPACE)
+    e = rate_limit(rq, rs, "u", rq->user.user_id);
+    if (e != WSMS_OK)
+        return e;
+    if (rq->route->auth != AUTH_WORKSPACE) {
+        long through = 0;
+        e = roles_revoked_through(rq->arena, rq->user.user_id, &through);
+        if (e != WSMS_OK)
+            return resp_error(rs, e, NULL);
+        if (sessions_is_revoked(pc.iat, through)) {
+            log_info(LG, "PMA token refused: sessions revoked");
+            return resp_error(rs, E_INVALID_PMA_TOKEN, NULL);
+        }
+        rq->authenticated = true;
         return WSMS_OK;
+    }
 
     char ws[GUID_LEN + 1];
     if (!rq->cap[0] || guid_normalize(rq->cap[0], ws) != 0)
@@ -77,7 +164,12 @@ wsms_err auth_request(struct request *rq, struct response *rs)
     rq->workspace_id = arena_strdup(rq->arena, ws);
     if (!rq->workspace_id)
         return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
-    e = roles_in_workspace(rq->arena, ws, rq->user.user_id, rq->user.email, &rq->role);
+    rq->authenticated = true;
+    e = roles_in_workspace(rq->arena, ws, rq->user.user_id, rq->user.email, pc.iat, &rq->role);
+    if (e == E_INVALID_PMA_TOKEN) {
+        log_info(LG, "PMA token refused: sessions revoked");
+        rq->authenticated = false;
+    }
     if (e != WSMS_OK)
         return resp_error(rs, e, NULL);
     if (rq->role == ROLE_NONE)
@@ -90,11 +182,12 @@ wsms_err auth_request(struct request *rq, struct response *rs)
 const char *auth_fresh_pma_token(struct request *rq)
 {
     cJSON *roles;
+    long through = 0;
     if (!rq->authenticated)
         return NULL;
-    if (roles_of_user(rq->arena, rq->user.user_id, rq->user.email, &roles) != WSMS_OK)
+    if (roles_of_user(rq->arena, rq->user.user_id, rq->user.email, &roles, &through) != WSMS_OK)
         return NULL;
-    char *t = pma_issue(rq->user.user_id, rq->user.email, roles);
+    char *t = pma_issue_after(rq->user.user_id, rq->user.email, roles, through + 1);
     if (!t) {
         log_error(LG, "cannot issue a PMA token");
         return NULL;

@@ -37,6 +37,11 @@ static char *mac_b64(const char *key, size_t keylen, const char *data, size_t le
 
 char *pma_issue(const char *user_id, const char *email, const cJSON *roles)
 {
+    return pma_issue_after(user_id, email, roles, 0);
+}
+
+char *pma_issue_after(const char *user_id, const char *email, const cJSON *roles, long min_iat)
+{
     char *ret = NULL, *tok = NULL, *json = NULL, *h64 = NULL, *p64 = NULL, *s64 = NULL;
     cJSON *payload = NULL, *r = NULL;
     char jti[GUID_LEN + 1];
@@ -44,6 +49,8 @@ char *pma_issue(const char *user_id, const char *email, const cJSON *roles)
     const char *key = secret(&keylen);
     struct pma_claims lim;
     long now = (long)time(NULL);
+    if (min_iat > now && min_iat <= now + PMA_MAX_IAT_AHEAD_S)
+        now = min_iat;
     long exp = now + config_get()->pma_token_expiry_hours * 3600;
 
     if (!key) {

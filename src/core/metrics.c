@@ -25,7 +25,7 @@
 #define NPROV      4
 #define NOUT       5
 #define MAGIC      0x57534d53u /* "WSMS" */
-#define VERSION    1u
+#define VERSION    2u
 
 static const double bucket_ms[NBUCKETS - 1] = {1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000};
 static const char *const prov_names[NPROV] = {"jira", "ado", "snow", "sharepoint"};
@@ -57,6 +57,7 @@ struct slot {
     uint64_t db_errors[METRICS_MAX_DB_ERRORS];
     uint64_t integ[NPROV][NOUT];
     uint64_t jwks_fetches;
+    uint64_t rate_limited;
 };
 
 struct table {
@@ -234,6 +235,12 @@ void metrics_jwks_fetches(long total)
         __atomic_store_n(&me->jwks_fetches, (uint64_t)total, __ATOMIC_RELAXED);
 }
 
+void metrics_rate_limited(void)
+{
+    if (me)
+        add(&me->rate_limited, 1);
+}
+
 static int nslots(struct slot **base)
 {
     if (tab) {
@@ -356,10 +363,11 @@ char *metrics_render(struct arena *a)
                 sb_printf(&b, "wsms_integration_calls_total{provider=\"%s\",outcome=\"%s\"} %llu\n",
                           prov_names[p], out_names[o], (unsigned long long)v) == 0;
         }
-    uint64_t jwks = 0, starts = 0;
+    uint64_t jwks = 0, starts = 0, limited = 0;
     int live = 0, busy = 0;
     for (int i = 0; i < n; i++) {
         jwks += s[i].jwks_fetches;
+        limited += s[i].rate_limited;
         starts += s[i].starts;
         if (alive(&s[i])) {
             live++;
@@ -374,6 +382,10 @@ char *metrics_render(struct arena *a)
                     "# HELP wsms_workers Live workers by state.\n# TYPE wsms_workers gauge\n"
                     "wsms_workers{state=\"idle\"} %d\nwsms_workers{state=\"busy\"} %d\n",
                     (unsigned long long)jwks, (unsigned long long)starts, live - busy, busy) == 0;
+    ok &= sb_printf(&b,
+                    "# HELP wsms_rate_limited_total Requests refused 429 RATE_LIMITED.\n"
+                    "# TYPE wsms_rate_limited_total counter\nwsms_rate_limited_total %llu\n",
+                    (unsigned long long)limited) == 0;
     if (ok)
         out = arena_strndup(a, b.p, b.n);
     free(b.p);

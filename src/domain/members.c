@@ -156,6 +156,10 @@ static wsms_err caller_role(struct request *rq, enum role *role)
 {
     struct db_rows rows;
     const char *email = rq->user.email ? rq->user.email : "";
+    if (rq->api_key_id) {
+        *role = rq->role; /* an API key acts with its scopes, not a membership */
+        return WSMS_OK;
+    }
     *role = ROLE_NONE;
     wsms_err e = db_query(rq->arena, &rows,
                           "SELECT role, user_id FROM pmassist_master.WorkspaceMember "

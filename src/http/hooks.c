@@ -3,6 +3,7 @@
 #include "core/config.h"
 #include "http/http.h"
 #include "core/log.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,4 +35,18 @@ bool hook_fail(const struct request *rq, const char *point)
         return false;
     log_info("hooks", "test failure injected at %s", point);
     return true;
+}
+
+int64_t hook_now_ms(const struct request *rq)
+{
+    int64_t now = now_ms();
+    if (!rq || !config_get()->test_hooks)
+        return now;
+    const char *h = req_header(rq, "X-Test-Clock-Offset");
+    if (!h || !*h)
+        return now;
+    long long s = strtoll(h, NULL, 10);
+    if (s < -3650LL * 86400 || s > 3650LL * 86400)
+        return now;
+    return now + (int64_t)s * 1000;
 }

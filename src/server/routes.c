@@ -3,6 +3,7 @@
  * src/openapi.json against this table. */
 #include "server/routes.h"
 
+#include "api/api_apikeys.h"
 #include "api/api_auth.h"
 #include "api/api_integrations.h"
 #include "api/api_ops.h"
@@ -19,6 +20,8 @@ static const struct route routes[] = {
     {"GET", "/metrics", api_metrics, AUTH_NONE, ROLE_NONE, "metrics"},
     {"POST", "/auth/validate", api_auth_validate, AUTH_NONE, ROLE_NONE, "auth.validate"},
     {"POST", "/auth/refresh", api_auth_refresh, AUTH_NONE, ROLE_NONE, "auth.refresh"},
+    {"POST", "/me/sessions/revoke", api_me_sessions_revoke, AUTH_USER, ROLE_NONE,
+     "sessions.revoke"},
     {"GET", "/integrations/jira/projects", api_jira_projects, AUTH_USER, ROLE_NONE,
      "integrations.jira"},
     {"GET", "/integrations/ado/projects", api_ado_projects, AUTH_USER, ROLE_NONE,
@@ -46,6 +49,12 @@ static const struct route routes[] = {
      ROLE_VIEWER, "members.remove"},
     {"GET", "/workspaces/{id}/audit", api_workspaces_audit, AUTH_WORKSPACE, ROLE_ADMIN,
      "audit.list"},
+    {"POST", "/workspaces/{id}/api-keys", api_apikeys_create, AUTH_WORKSPACE, ROLE_ADMIN,
+     "apikeys.create"},
+    {"GET", "/workspaces/{id}/api-keys", api_apikeys_list, AUTH_WORKSPACE, ROLE_ADMIN,
+     "apikeys.list"},
+    {"DELETE", "/workspaces/{id}/api-keys/{key_id}", api_apikeys_revoke, AUTH_WORKSPACE, ROLE_ADMIN,
+     "apikeys.revoke"},
 };
 
 const struct route *routes_table(size_t *n)

@@ -11,6 +11,7 @@
 #include "auth/entra.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/ratelimit.h"
 #include "http/router.h"
 #include "server/routes.h"
 #include "core/util.h"
@@ -122,6 +123,8 @@ static const char *status_text(int st)
         return "Payload Too Large";
     case 422:
         return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
     case 500:
         return "Internal Server Error";
     case 502:
@@ -535,6 +538,7 @@ int server_worker(int listen_fd, const char *self)
     req_init = true;
     label_metrics();
     metrics_init();
+    ratelimit_init();
     a = arena_new(0);
     if (!a) {
         log_error(LG, "out of memory");
@@ -575,6 +579,7 @@ int server_worker(int listen_fd, const char *self)
             a = NULL;
             db_close();
             metrics_close();
+            ratelimit_close();
             reexec();
         }
     }
