@@ -75,6 +75,8 @@ wsms_err api_members_parse_add(struct request *rq, struct response *rs, const cJ
                 return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
             if (n < 0)
                 resp_detail(rq, rs, "display_name", "must be valid UTF-8");
+            else if (utf8_has_control(t, false))
+                resp_detail(rq, rs, "display_name", "must not contain control characters");
             else if (n > DISPLAY_NAME_MAX_CHARS)
                 resp_detail(rq, rs, "display_name", "must be at most 255 characters");
             else if (n > 0)

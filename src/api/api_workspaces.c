@@ -57,14 +57,19 @@ static bool opt_string(struct request *rq, struct response *rs, const cJSON *bod
 }
 
 /* Checks the character count of s (already trimmed); adds a detail and
- * returns false when it is not valid UTF-8 or outside min..max. */
+ * returns false when it is not valid UTF-8, outside min..max, or (oneline)
+ * holds a tab or newline. */
 static bool check_len(struct request *rq, struct response *rs, const char *field, const char *s,
-                      long min, long max)
+                      long min, long max, bool oneline)
 {
     char msg[64];
     long n = utf8_len(s);
     if (n < 0) {
         resp_detail(rq, rs, field, "must be valid UTF-8");
+        return false;
+    }
+    if (utf8_has_control(s, !oneline)) {
+        resp_detail(rq, rs, field, "must not contain control characters");
         return false;
     }
     if (n < min) {
@@ -99,11 +104,11 @@ wsms_err api_workspaces_parse_create(struct request *rq, struct response *rs, co
         } else if (!(in->name = api_trim(rq->arena, name))) {
             return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
         } else {
-            check_len(rq, rs, "name", in->name, 1, NAME_MAX_CHARS);
+            check_len(rq, rs, "name", in->name, 1, NAME_MAX_CHARS, true);
         }
     }
     if (opt_string(rq, rs, body, "description", &desc) && desc &&
-        check_len(rq, rs, "description", desc, 0, DESCRIPTION_MAX_CHARS))
+        check_len(rq, rs, "description", desc, 0, DESCRIPTION_MAX_CHARS, false))
         in->description = desc;
     bool prov_ok = opt_string(rq, rs, body, "provider", &prov);
     if (prov_ok && prov && !(in->provider = canonical_provider(prov)))
@@ -114,7 +119,7 @@ wsms_err api_workspaces_parse_create(struct request *rq, struct response *rs, co
         if (prov) {
             if (!proj || !*proj)
                 resp_detail(rq, rs, "provider_project", "is required when provider is given");
-            else if (check_len(rq, rs, "provider_project", proj, 1, PROJECT_MAX_CHARS))
+            else if (check_len(rq, rs, "provider_project", proj, 1, PROJECT_MAX_CHARS, true))
                 in->provider_project = proj;
         } else if (prov_ok && proj && *proj) {
             resp_detail(rq, rs, "provider", "is required when provider_project is given");

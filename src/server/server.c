@@ -352,6 +352,8 @@ static wsms_err prepare(FCGX_Request *r, struct request *rq, struct response *rs
         return resp_error(rs, e, e == E_NOT_FOUND ? "No such path" : NULL);
     }
     cur_route = rq->route->name;
+    if ((e = req_check_query(rq, rs)) != WSMS_OK)
+        return e;
     if (len > 0) {
         server_set_stage("reading body");
         if (read_body(r, rq, len) != 0)
