@@ -9,13 +9,16 @@
 #include "core/err.h"
 #include "http/http.h"
 
+#include <stdbool.h>
+
 struct arena;
 
-/* The caller's role in an active workspace (ROLE_NONE when not a member).
- * E_WORKSPACE_NOT_FOUND when the workspace does not exist or is archived.
- * Binds an email-only membership to user_id on the way. */
+/* The caller's role in an active workspace (an archived one when archived
+ * is set; ROLE_NONE when not a member). E_WORKSPACE_NOT_FOUND when the
+ * workspace does not exist or is not in that state. Binds an email-only
+ * membership to user_id on the way. */
 wsms_err roles_in_workspace(struct arena *a, const char *ws_id, const char *user_id,
-                            const char *email, enum role *role);
+                            const char *email, bool archived, enum role *role);
 /* Binds every unbound membership with this email to user_id, except in
  * workspaces where user_id already has a membership. */
 wsms_err roles_bind_email(const char *user_id, const char *email);

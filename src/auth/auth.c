@@ -68,7 +68,7 @@ wsms_err auth_request(struct request *rq, struct response *rs)
         return resp_error(rs, e, NULL);
     rq->azure_token = tok;
     rq->authenticated = true;
-    if (rq->route->auth != AUTH_WORKSPACE)
+    if (rq->route->auth != AUTH_WORKSPACE && rq->route->auth != AUTH_ARCHIVED)
         return WSMS_OK;
 
     char ws[GUID_LEN + 1];
@@ -77,7 +77,8 @@ wsms_err auth_request(struct request *rq, struct response *rs)
     rq->workspace_id = arena_strdup(rq->arena, ws);
     if (!rq->workspace_id)
         return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
-    e = roles_in_workspace(rq->arena, ws, rq->user.user_id, rq->user.email, &rq->role);
+    e = roles_in_workspace(rq->arena, ws, rq->user.user_id, rq->user.email,
+                           rq->route->auth == AUTH_ARCHIVED, &rq->role);
     if (e != WSMS_OK)
         return resp_error(rs, e, NULL);
     if (rq->role == ROLE_NONE)

@@ -9,7 +9,7 @@
 #define LG "roles"
 
 wsms_err roles_in_workspace(struct arena *a, const char *ws_id, const char *user_id,
-                            const char *email, enum role *role)
+                            const char *email, bool archived, enum role *role)
 {
     struct db_rows rows;
     *role = ROLE_NONE;
@@ -22,7 +22,7 @@ wsms_err roles_in_workspace(struct arena *a, const char *ws_id, const char *user
                           "sss", user_id, email, ws_id);
     if (e != WSMS_OK)
         return e;
-    if (rows.nrows == 0 || !db_val_bool(&rows, 0, 0))
+    if (rows.nrows == 0 || db_val_bool(&rows, 0, 0) == archived)
         return E_WORKSPACE_NOT_FOUND;
     int pick = -1;
     for (int r = 0; r < rows.nrows; r++) {
