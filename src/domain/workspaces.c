@@ -227,8 +227,9 @@ wsms_err ws_create(struct request *rq, const struct ws_new *in, cJSON **out)
     const char *integ_sql = arena_printf(
         rq->arena,
         "INSERT INTO %s (workspace_integration_id, workspace_id, user_id, "
-        "integration_display_name, provider, url, extra_config_json, connection_status, "
-        "added_by_user_id, added_utc) VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?)",
+        "integration_display_name, provider, external_id, url, extra_config_json, "
+        "connection_status, added_by_user_id, added_utc) VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, "
+        "?, ?)",
         table);
     if (!email || !blob_path || !integ_sql || ascii_lower(u->email ? u->email : "", email, elen))
         return E_INTERNAL_SERVER_ERROR;
@@ -269,9 +270,9 @@ wsms_err ws_create(struct request *rq, const struct ws_new *in, cJSON **out)
     if (in->provider) {
         e = db_exec(NULL, integ_sql,
                     "sssss"
-                    "sst",
-                    integ_id, id, u->user_id, in->provider_project, in->provider, "Pending",
-                    u->user_id, now);
+                    "ssst",
+                    integ_id, id, u->user_id, in->provider_project, in->provider,
+                    in->provider_project, "Pending", u->user_id, now);
         if (e != WSMS_OK)
             goto out;
     }

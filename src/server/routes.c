@@ -9,6 +9,7 @@
 #include "api/api_members.h"
 #include "api/api_system.h"
 #include "api/api_workspaces.h"
+#include "api/api_ws_integrations.h"
 
 static const struct route routes[] = {
     {"GET", "/health", api_health, AUTH_NONE, ROLE_NONE, "health"},
@@ -50,6 +51,18 @@ static const struct route routes[] = {
      ROLE_VIEWER, "members.remove"},
     {"GET", "/workspaces/{id}/audit", api_workspaces_audit, AUTH_WORKSPACE, ROLE_ADMIN,
      "audit.list"},
+    {"GET", "/workspaces/{id}/integrations", api_wsi_list, AUTH_WORKSPACE, ROLE_VIEWER,
+     "ws_integrations.list"},
+    {"POST", "/workspaces/{id}/integrations", api_wsi_create, AUTH_WORKSPACE, ROLE_ADMIN,
+     "ws_integrations.create"},
+    {"GET", "/workspaces/{id}/integrations/{integration_id}", api_wsi_get, AUTH_WORKSPACE,
+     ROLE_VIEWER, "ws_integrations.get"},
+    {"PATCH", "/workspaces/{id}/integrations/{integration_id}", api_wsi_update, AUTH_WORKSPACE,
+     ROLE_ADMIN, "ws_integrations.update"},
+    {"DELETE", "/workspaces/{id}/integrations/{integration_id}", api_wsi_delete, AUTH_WORKSPACE,
+     ROLE_ADMIN, "ws_integrations.delete"},
+    {"POST", "/workspaces/{id}/integrations/{integration_id}/test", api_wsi_test, AUTH_WORKSPACE,
+     ROLE_ADMIN, "ws_integrations.test"},
 };
 
 const struct route *routes_table(size_t *n)
