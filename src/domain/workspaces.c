@@ -34,12 +34,15 @@ struct ws_row {
 
 struct integ_row {
     const char *id, *workspace_id, *provider, *display_name, *url, *connection_status, *added_by,
-        *added_utc;
+        *added_utc, *external_id, *status_reason, *last_checked;
 };
 
+/* the fields of /workspaces/{id}/integrations too (ws_integrations.c) but
+ * extra_config */
 #define INTEG_COLS                                                                                 \
     "workspace_integration_id, workspace_id, provider, integration_display_name, url, "            \
-    "connection_status, added_by_user_id, added_utc"
+    "connection_status, added_by_user_id, added_utc, external_id, status_reason, "                 \
+    "last_checked_utc"
 
 /* Workspaces the caller belongs to (alias w), by oid or by a not yet bound
  * email; two parameters: user_id, email. */
@@ -103,6 +106,9 @@ static void integ_from_row(const struct db_rows *rows, int r, int col0, struct i
     g->connection_status = db_val(rows, r, col0 + 5);
     g->added_by = db_val(rows, r, col0 + 6);
     g->added_utc = db_val(rows, r, col0 + 7);
+    g->external_id = db_val(rows, r, col0 + 8);
+    g->status_reason = db_val(rows, r, col0 + 9);
+    g->last_checked = db_val(rows, r, col0 + 10);
 }
 
 static cJSON *integ_json(const struct integ_row *g)
@@ -112,7 +118,11 @@ static cJSON *integ_json(const struct integ_row *g)
         !add_str(o, "provider", g->provider) ||
         !add_str(o, "integration_display_name", g->display_name) || !add_str(o, "url", g->url) ||
         !add_str(o, "connection_status", g->connection_status) ||
-        !add_str(o, "added_by_user_id", g->added_by) || !add_str(o, "added_utc", g->added_utc)) {
+        !add_str(o, "added_by_user_id", g->added_by) || !add_str(o, "added_utc", g->added_utc) ||
+        !add_str(o, "display_name", g->display_name) ||
+        !add_str(o, "external_id", g->external_id) ||
+        !add_str(o, "status_reason", g->status_reason) ||
+        !add_str(o, "last_checked_utc", g->last_checked)) {
         cJSON_Delete(o);
         return NULL;
     }
@@ -237,8 +247,9 @@ wsms_err ws_create(struct request *rq, const struct ws_new *in, cJSON **out)
     struct ws_row w = {id,        in->name, in->description, u->user_id, now_iso, now_iso,
                        blob_path, true,     schema,          NULL,       "Active"};
     struct member_row m = {member_id, id, u->user_id, email, u->display_name, "OWNER", now_iso};
-    struct integ_row g = {integ_id, id,        in->provider, in->provider_project,
-                          NULL,     "Pending", u->user_id,   now_iso};
+    struct integ_row g = {integ_id,  id,         in->provider, in->provider_project, NULL,
+                          "Pending", u->user_id, now_iso,      in->provider_project, NULL,
+                          NULL};
     cJSON *members, *links;
     if (!(obj = ws_json(&w)) || !(members = add_array(obj, "members")) ||
         !append(members, member_json(&m)) || !(links = add_array(obj, "external_links")) ||

@@ -880,6 +880,14 @@ START_TEST(workspace_integrations_crud)
     cJSON_ArrayForEach(l, links) seen +=
         strcmp(jstr(l, "id"), jira) == 0 || strcmp(jstr(l, "id"), ado) == 0;
     ck_assert_int_eq(seen, 2);
+    /* the same fields as the integration routes */
+    cJSON_ArrayForEach(l, links) if (strcmp(jstr(l, "id"), jira) == 0)
+    {
+        ck_assert_str_eq(jstr(l, "external_id"), "PRJ1");
+        ck_assert_str_eq(jstr(l, "display_name"), "Jira one");
+        ck_assert_str_eq(jstr(l, "connection_status"), "Pending");
+        ck_assert(cJSON_IsNull(cJSON_GetObjectItem(l, "last_checked_utc")));
+    }
     tc_free(&r);
     /* PATCH */
     snprintf(one, sizeof(one), "%s/%s", base, jira);
