@@ -12,6 +12,13 @@ wsms_err api_workspaces_list(struct request *rq, struct response *rs);
 wsms_err api_workspaces_get(struct request *rq, struct response *rs);
 wsms_err api_workspaces_delete(struct request *rq, struct response *rs);
 wsms_err api_workspaces_audit(struct request *rq, struct response *rs);
+/* PATCH /workspaces/{id} (If-Match honoured) and POST
+ * /workspaces/{id}/restore; workspace responses carry an ETag. */
+wsms_err api_workspaces_update(struct request *rq, struct response *rs);
+wsms_err api_workspaces_restore(struct request *rq, struct response *rs);
+/* Validates a PATCH body (name and/or description, the create rules). */
+wsms_err api_workspaces_parse_patch(struct request *rq, struct response *rs, const cJSON *body,
+                                    struct ws_patch *p);
 
 /* Validates a POST /workspaces body into *in (strings in the arena); one
  * validation detail per problem. WSMS_OK or E_VALIDATION_ERROR. */

@@ -9,15 +9,18 @@
 #include "core/err.h"
 #include "http/http.h"
 
+#include <stdbool.h>
+
 struct arena;
 
-/* The caller's role in an active workspace (ROLE_NONE when not a member),
- * read in the same statement as the caller's session revocation: first
- * E_INVALID_PMA_TOKEN when a token issued at token_iat is revoked (see
- * sessions.h), then E_WORKSPACE_NOT_FOUND when the workspace does not exist
- * or is archived. Binds an email-only membership to user_id on the way. */
+/* The caller's role in a workspace that is active (or archived, when
+ * archived is set; ROLE_NONE when not a member), read in the same statement
+ * as the caller's session revocation: first E_INVALID_PMA_TOKEN when a token
+ * issued at token_iat is revoked (see sessions.h), then
+ * E_WORKSPACE_NOT_FOUND when the workspace does not exist or is not in that
+ * state. Binds an email-only membership to user_id on the way. */
 wsms_err roles_in_workspace(struct arena *a, const char *ws_id, const char *user_id,
-                            const char *email, long token_iat, enum role *role);
+                            const char *email, long token_iat, bool archived, enum role *role);
 /* The user's revoked_through (0 when never revoked): the one statement the
  * middleware adds on routes without a workspace. */
 wsms_err roles_revoked_through(struct arena *a, const char *user_id, long *through);

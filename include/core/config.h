@@ -23,6 +23,12 @@ struct config {
     const char *run_dir;        /* WSMS_RUN_DIR: shared worker state (metrics, status) */
     bool test_hooks;            /* WSMS_TEST_HOOKS: enable fault-injection points */
     const char *log_file;       /* WSMS_LOG_FILE: append logs here instead of stderr */
+    /* CORS_ALLOWED_ORIGINS: comma-separated exact origins ("" = CORS off,
+     * "*" = any origin, refused with credentials); CORS_ALLOW_CREDENTIALS;
+     * CORS_MAX_AGE_SECONDS (preflight cache) */
+    const char *cors_allowed_origins;
+    bool cors_allow_credentials;
+    long cors_max_age_s;
     /* database */
     enum db_type db_type;
     const char *db_server, *db_name, *db_user, *db_password, *db_driver, *db_dsn, *db_path;

@@ -56,6 +56,9 @@ void hex_encode(const unsigned char *in, size_t len, char *out);
 
 /* Trimmed length-checked UTF-8 character count; -1 when not valid UTF-8. */
 long utf8_len(const char *s);
+/* true when s holds a control character: C0 (U+0000..U+001F), DEL or C1
+ * (U+0080..U+009F); tab and newline are allowed when allow_tab_nl. */
+bool utf8_has_control(const char *s, bool allow_tab_nl);
 /* A simple RFC 5322-ish address check: local@domain.tld, no spaces,
  * at most 254 bytes. */
 bool email_valid(const char *s);

@@ -43,7 +43,14 @@ wsms_err members_all(struct arena *a, const char *ws_id, cJSON *arr);
  * (the handler then sends a fresh PMA token). */
 
 /* A page of members (oldest first) and the total. */
-wsms_err members_list(struct request *rq, long limit, long offset, cJSON **out, long *total);
+/* Filters of GET /workspaces/{id}/members: q (email or display name
+ * contains, ASCII case-insensitive; NULL = any), role (ROLE_NONE = any). */
+struct members_filter {
+    const char *q;
+    enum role role;
+};
+wsms_err members_list(struct request *rq, const struct members_filter *f, long limit, long offset,
+                      cJSON **out, long *total);
 /* Adds email (lower-case, validated) with role. E_CONFLICT when already a
  * member; E_INSUFFICIENT_PERMISSIONS when a non-OWNER adds an OWNER. */
 wsms_err members_add(struct request *rq, const char *email, enum role role,

@@ -76,8 +76,16 @@ const char *req_query(const struct request *rq, const char *key);
  * on bad values adds details and returns E_VALIDATION_ERROR. */
 wsms_err req_pagination(struct request *rq, struct response *rs, long *limit, long *offset);
 /* The body parsed as a JSON object (tree owned by the arena). Missing body,
- * invalid JSON or non-object: E_INVALID_REQUEST. */
+ * invalid JSON or non-object: E_INVALID_REQUEST.
+ * Also refused: a key named twice in one object (E_INVALID_REQUEST) and a
+ * string (or key) holding a control character other than tab/newline,
+ * including an escaped NUL (E_VALIDATION_ERROR naming the field, e.g.
+ * "name" or "external_links[0].url"); fields that must be one line check
+ * tab/newline themselves (utf8_has_control). */
 wsms_err req_json_object(struct request *rq, struct response *rs, cJSON **out);
+/* Every query parameter decodes (no bad escape, no %00) and holds no
+ * control character: else E_VALIDATION_ERROR naming the parameter. */
+wsms_err req_check_query(struct request *rq, struct response *rs);
 
 /* Sets status and serializes `json` (which the arena takes over). */
 wsms_err resp_json(struct request *rq, struct response *rs, int status, cJSON *json);

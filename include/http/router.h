@@ -10,9 +10,10 @@
 #include <stddef.h>
 
 enum route_auth {
-    AUTH_NONE,     /* anonymous */
-    AUTH_USER,     /* Entra + PMA tokens */
-    AUTH_WORKSPACE /* tokens + membership of {id} with at least min_role */
+    AUTH_NONE,      /* anonymous */
+    AUTH_USER,      /* Entra + PMA tokens */
+    AUTH_WORKSPACE, /* tokens + membership of {id} with at least min_role */
+    AUTH_ARCHIVED   /* the same, of an archived {id} (restore) */
 };
 
 typedef wsms_err (*handler_fn)(struct request *rq, struct response *rs);

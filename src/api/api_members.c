@@ -75,6 +75,8 @@ wsms_err api_members_parse_add(struct request *rq, struct response *rs, const cJ
                 return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
             if (n < 0)
                 resp_detail(rq, rs, "display_name", "must be valid UTF-8");
+            else if (utf8_has_control(t, false))
+                resp_detail(rq, rs, "display_name", "must not contain control characters");
             else if (n > DISPLAY_NAME_MAX_CHARS)
                 resp_detail(rq, rs, "display_name", "must be at most 255 characters");
             else if (n > 0)
@@ -107,10 +109,20 @@ wsms_err api_members_list(struct request *rq, struct response *rs)
     long limit, offset, total = 0;
     cJSON *arr = NULL;
     char buf[24];
+    struct members_filter f = {req_query(rq, "q"), ROLE_NONE};
+    const char *role = req_query(rq, "role");
     wsms_err e = req_pagination(rq, rs, &limit, &offset);
     if (e != WSMS_OK)
         return e;
-    if ((e = members_list(rq, limit, offset, &arr, &total)) != WSMS_OK)
+    if (f.q && utf8_len(f.q) < 0)
+        resp_detail(rq, rs, "q", "must be valid UTF-8");
+    else if (f.q && utf8_len(f.q) > 255)
+        resp_detail(rq, rs, "q", "must be at most 255 characters");
+    if (role && *role && (f.role = role_parse(role)) == ROLE_NONE)
+        resp_detail(rq, rs, "role", ROLE_HINT);
+    if (resp_has_details(rs))
+        return resp_error(rs, E_VALIDATION_ERROR, NULL);
+    if ((e = members_list(rq, &f, limit, offset, &arr, &total)) != WSMS_OK)
         return resp_error(rs, e, NULL);
     snprintf(buf, sizeof(buf), "%ld", total);
     if (resp_header(rq, rs, "X-Total-Count", buf) != 0) {

@@ -145,7 +145,7 @@ wsms_err auth_request(struct request *rq, struct response *rs)
     e = rate_limit(rq, rs, "u", rq->user.user_id);
     if (e != WSMS_OK)
         return e;
-    if (rq->route->auth != AUTH_WORKSPACE) {
+    if (rq->route->auth != AUTH_WORKSPACE && rq->route->auth != AUTH_ARCHIVED) {
         long through = 0;
         e = roles_revoked_through(rq->arena, rq->user.user_id, &through);
         if (e != WSMS_OK)
@@ -165,7 +165,8 @@ wsms_err auth_request(struct request *rq, struct response *rs)
     if (!rq->workspace_id)
         return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
     rq->authenticated = true;
-    e = roles_in_workspace(rq->arena, ws, rq->user.user_id, rq->user.email, pc.iat, &rq->role);
+    e = roles_in_workspace(rq->arena, ws, rq->user.user_id, rq->user.email, pc.iat,
+                           rq->route->auth == AUTH_ARCHIVED, &rq->role);
     if (e == E_INVALID_PMA_TOKEN) {
         log_info(LG, "PMA token refused: sessions revoked");
         rq->authenticated = false;

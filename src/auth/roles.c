@@ -17,7 +17,7 @@ static long revoked_col(const struct db_rows *rows)
 }
 
 wsms_err roles_in_workspace(struct arena *a, const char *ws_id, const char *user_id,
-                            const char *email, long token_iat, enum role *role)
+                            const char *email, long token_iat, bool archived, enum role *role)
 {
     struct db_rows rows;
     *role = ROLE_NONE;
@@ -35,7 +35,7 @@ wsms_err roles_in_workspace(struct arena *a, const char *ws_id, const char *user
         return e;
     if (sessions_is_revoked(token_iat, revoked_col(&rows)))
         return E_INVALID_PMA_TOKEN;
-    if (rows.nrows == 0 || !db_val_bool(&rows, 0, 1))
+    if (rows.nrows == 0 || !db_val(&rows, 0, 1) || db_val_bool(&rows, 0, 1) == archived)
         return E_WORKSPACE_NOT_FOUND;
     int pick = -1;
     for (int r = 0; r < rows.nrows; r++) {

@@ -46,6 +46,9 @@ static const struct var vars[] = {
     S("WSMS_RUN_DIR", run_dir, ""),
     B("WSMS_TEST_HOOKS", test_hooks, "false"),
     S("WSMS_LOG_FILE", log_file, ""),
+    S("CORS_ALLOWED_ORIGINS", cors_allowed_origins, ""),
+    B("CORS_ALLOW_CREDENTIALS", cors_allow_credentials, "false"),
+    L("CORS_MAX_AGE_SECONDS", cors_max_age_s, "600", 0, 86400),
     {"DB_TYPE", K_DBTYPE, offsetof(struct config, db_type), "sqlite", 0, 0},
     S("DB_SERVER", db_server, "localhost"),
     S("DB_NAME", db_name, "pmassist"),
@@ -326,6 +329,49 @@ static int set_var(size_t i, const char *val, char *err, size_t errlen)
     return -1;
 }
 
+/* CORS_ALLOWED_ORIGINS: "*" alone, or origins scheme://host[:port] with no
+ * path, separated by commas (spaces around them allowed). */
+static int check_origins(char *err, size_t errlen)
+{
+    const char *p = cfg.cors_allowed_origins;
+    while (*p == ' ')
+        p++;
+    if (strcmp(p, "*") == 0) {
+        if (cfg.cors_allow_credentials) {
+            snprintf(err, errlen,
+                     "CORS_ALLOWED_ORIGINS must list origins (not *) when CORS_ALLOW_CREDENTIALS "
+                     "is true");
+            return -1;
+        }
+        return 0;
+    }
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        while (n && p[n - 1] == ' ')
+            n--;
+        const char *h = NULL;
+        if (n > 8 && strncmp(p, "https://", 8) == 0)
+            h = p + 8;
+        else if (n > 7 && strncmp(p, "http://", 7) == 0)
+            h = p + 7;
+        bool ok = h != NULL;
+        for (const char *c = h; ok && c < p + n; c++)
+            ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' ||
+                 *c == ':' || *c == '[' || *c == ']';
+        if (!ok) {
+            snprintf(err, errlen,
+                     "CORS_ALLOWED_ORIGINS must be comma-separated origins like "
+                     "https://app.example.com (lowercase, no path) or *");
+            return -1;
+        }
+        p = e ? e + 1 : p + n;
+        while (*p == ' ')
+            p++;
+    }
+    return 0;
+}
+
 static int check_url(const char *name, const char *v, char *err, size_t errlen)
 {
     if (!*v)
@@ -370,6 +416,8 @@ int config_load(enum config_mode mode, const char *env_file, char *err, size_t e
     for (size_t i = 0; i < 4; i++)
         if (check_url(urls[i], url_vals[i], err, errlen) != 0)
             return -1;
+    if (check_origins(err, errlen) != 0)
+        return -1;
     if (mode == CONFIG_SERVE) {
         if (strlen(cfg.pma_token_secret) < 32) {
             snprintf(err, errlen, "PMA_TOKEN_SECRET must be set and at least 32 bytes long");

@@ -271,6 +271,22 @@ long utf8_len(const char *s)
     return n;
 }
 
+bool utf8_has_control(const char *s, bool allow_tab_nl)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (; *p; p++) {
+        if (*p == '\t' || *p == '\n') {
+            if (!allow_tab_nl)
+                return true;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            return true;
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool email_valid(const char *s)
 {
     size_t len = strlen(s);

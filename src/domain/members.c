@@ -2,6 +2,7 @@
 
 #include "core/arena.h"
 #include "domain/audit.h"
+#include "domain/workspaces.h"
 #include "data/db.h"
 #include "data/dialect.h"
 #include "core/log.h"
@@ -79,29 +80,43 @@ wsms_err members_all(struct arena *a, const char *ws_id, cJSON *arr)
     return e != WSMS_OK ? e : rows_to_array(&rows, arr);
 }
 
-wsms_err members_list(struct request *rq, long limit, long offset, cJSON **out, long *total)
+wsms_err members_list(struct request *rq, const struct members_filter *f, long limit, long offset,
+                      cJSON **out, long *total)
 {
     long long pg[2];
     struct db_rows rows;
     cJSON *arr = NULL;
+    /* q matches the email or the display name (contains, ASCII
+     * case-insensitive); role exactly; each a parameter, '' = any */
+    static const char where[] =
+        "WHERE m.workspace_id = ? AND (? = '' OR LOWER(m.user_email) LIKE ? "
+        "ESCAPE '!' OR LOWER(m.display_name) LIKE ? ESCAPE '!') AND "
+        "(? = '' OR m.role = ?)";
+    const char *q = f && f->q && *f->q ? f->q : "";
+    const char *role = f && f->role ? role_name(f->role) : "";
+    const char *pat = *q ? ws_like_pattern(rq->arena, q) : "%";
+    wsms_err e = E_INTERNAL_SERVER_ERROR;
     *out = NULL;
     *total = 0;
-    wsms_err e = db_query(rq->arena, &rows,
-                          "SELECT COUNT(*) FROM pmassist_master.WorkspaceMember "
-                          "WHERE workspace_id = ?",
-                          "s", rq->workspace_id);
+    if (!pat || !role)
+        goto out;
+    e = db_query(
+        rq->arena, &rows,
+        arena_printf(rq->arena, "SELECT COUNT(*) FROM pmassist_master.WorkspaceMember m %s", where),
+        "ssssss", rq->workspace_id, q, pat, pat, role, role);
     if (e != WSMS_OK)
         goto out;
     *total = (long)db_val_ll(&rows, 0, 0, 0);
     const char *sql = arena_printf(rq->arena,
                                    "SELECT " MEMBER_COLS " FROM pmassist_master.WorkspaceMember m "
-                                   "WHERE m.workspace_id = ? ORDER BY m.added_at, m.id%s",
-                                   dialect_page_sql(db_type(), limit, offset, pg));
+                                   "%s ORDER BY m.added_at, m.id%s",
+                                   where, dialect_page_sql(db_type(), limit, offset, pg));
     if (!sql) {
         e = E_INTERNAL_SERVER_ERROR;
         goto out;
     }
-    e = db_query(rq->arena, &rows, sql, "sii", rq->workspace_id, pg[0], pg[1]);
+    e = db_query(rq->arena, &rows, sql, "ssssssii", rq->workspace_id, q, pat, pat, role, role,
+                 pg[0], pg[1]);
     if (e != WSMS_OK)
         goto out;
     if (!(arr = cJSON_CreateArray())) {

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -33,12 +34,15 @@ struct ws_row {
 
 struct integ_row {
     const char *id, *workspace_id, *provider, *display_name, *url, *connection_status, *added_by,
-        *added_utc;
+        *added_utc, *external_id, *status_reason, *last_checked;
 };
 
+/* the fields of /workspaces/{id}/integrations too (ws_integrations.c) but
+ * extra_config */
 #define INTEG_COLS                                                                                 \
     "workspace_integration_id, workspace_id, provider, integration_display_name, url, "            \
-    "connection_status, added_by_user_id, added_utc"
+    "connection_status, added_by_user_id, added_utc, external_id, status_reason, "                 \
+    "last_checked_utc"
 
 /* Workspaces the caller belongs to (alias w), by oid or by a not yet bound
  * email; two parameters: user_id, email. */
@@ -102,6 +106,9 @@ static void integ_from_row(const struct db_rows *rows, int r, int col0, struct i
     g->connection_status = db_val(rows, r, col0 + 5);
     g->added_by = db_val(rows, r, col0 + 6);
     g->added_utc = db_val(rows, r, col0 + 7);
+    g->external_id = db_val(rows, r, col0 + 8);
+    g->status_reason = db_val(rows, r, col0 + 9);
+    g->last_checked = db_val(rows, r, col0 + 10);
 }
 
 static cJSON *integ_json(const struct integ_row *g)
@@ -111,7 +118,11 @@ static cJSON *integ_json(const struct integ_row *g)
         !add_str(o, "provider", g->provider) ||
         !add_str(o, "integration_display_name", g->display_name) || !add_str(o, "url", g->url) ||
         !add_str(o, "connection_status", g->connection_status) ||
-        !add_str(o, "added_by_user_id", g->added_by) || !add_str(o, "added_utc", g->added_utc)) {
+        !add_str(o, "added_by_user_id", g->added_by) || !add_str(o, "added_utc", g->added_utc) ||
+        !add_str(o, "display_name", g->display_name) ||
+        !add_str(o, "external_id", g->external_id) ||
+        !add_str(o, "status_reason", g->status_reason) ||
+        !add_str(o, "last_checked_utc", g->last_checked)) {
         cJSON_Delete(o);
         return NULL;
     }
@@ -226,8 +237,9 @@ wsms_err ws_create(struct request *rq, const struct ws_new *in, cJSON **out)
     const char *integ_sql = arena_printf(
         rq->arena,
         "INSERT INTO %s (workspace_integration_id, workspace_id, user_id, "
-        "integration_display_name, provider, url, extra_config_json, connection_status, "
-        "added_by_user_id, added_utc) VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?)",
+        "integration_display_name, provider, external_id, url, extra_config_json, "
+        "connection_status, added_by_user_id, added_utc) VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, "
+        "?, ?)",
         table);
     if (!email || !blob_path || !integ_sql || ascii_lower(u->email ? u->email : "", email, elen))
         return E_INTERNAL_SERVER_ERROR;
@@ -235,8 +247,9 @@ wsms_err ws_create(struct request *rq, const struct ws_new *in, cJSON **out)
     struct ws_row w = {id,        in->name, in->description, u->user_id, now_iso, now_iso,
                        blob_path, true,     schema,          NULL,       "Active"};
     struct member_row m = {member_id, id, u->user_id, email, u->display_name, "OWNER", now_iso};
-    struct integ_row g = {integ_id, id,        in->provider, in->provider_project,
-                          NULL,     "Pending", u->user_id,   now_iso};
+    struct integ_row g = {integ_id,  id,         in->provider, in->provider_project, NULL,
+                          "Pending", u->user_id, now_iso,      in->provider_project, NULL,
+                          NULL};
     cJSON *members, *links;
     if (!(obj = ws_json(&w)) || !(members = add_array(obj, "members")) ||
         !append(members, member_json(&m)) || !(links = add_array(obj, "external_links")) ||
@@ -268,9 +281,9 @@ wsms_err ws_create(struct request *rq, const struct ws_new *in, cJSON **out)
     if (in->provider) {
         e = db_exec(NULL, integ_sql,
                     "sssss"
-                    "sst",
-                    integ_id, id, u->user_id, in->provider_project, in->provider, "Pending",
-                    u->user_id, now);
+                    "ssst",
+                    integ_id, id, u->user_id, in->provider_project, in->provider,
+                    in->provider_project, "Pending", u->user_id, now);
         if (e != WSMS_OK)
             goto out;
     }
@@ -397,26 +410,97 @@ static wsms_err page_integrations(struct arena *a, const struct db_rows *page, c
     return WSMS_OK;
 }
 
-wsms_err ws_list(struct request *rq, long limit, long offset, cJSON **out, long *total)
+/* ORDER BY of a sort key (validated by the API); NULL last_seen_utc sorts
+ * last in both directions on every database; w.id breaks ties. */
+static const char *order_sql(const char *sort)
+{
+    static const struct {
+        const char *key, *sql;
+    } orders[] = {
+        {"name", "LOWER(w.name), w.name, w.id"},
+        {"-name", "LOWER(w.name) DESC, w.name DESC, w.id DESC"},
+        {"created_at", "w.created_at, w.id"},
+        {"-created_at", "w.created_at DESC, w.id DESC"},
+        {"last_seen_utc",
+         "CASE WHEN w.last_seen_utc IS NULL THEN 1 ELSE 0 END, w.last_seen_utc, w.id"},
+        {"-last_seen_utc",
+         "CASE WHEN w.last_seen_utc IS NULL THEN 1 ELSE 0 END, w.last_seen_utc DESC, w.id DESC"},
+    };
+    for (size_t i = 0; i < sizeof(orders) / sizeof(*orders); i++)
+        if (sort && strcmp(sort, orders[i].key) == 0)
+            return orders[i].sql;
+    return NULL;
+}
+
+bool ws_sort_valid(const char *sort)
+{
+    return order_sql(sort) != NULL;
+}
+
+/* LIKE pattern "%q%" with ! escaping, ASCII-lowercased; NULL on no memory. */
+static char *contains_pattern(struct arena *a, const char *q)
+{
+    size_t n = strlen(q);
+    char *p = arena_alloc(a, 2 * n + 3);
+    if (!p)
+        return NULL;
+    size_t o = 0;
+    p[o++] = '%';
+    for (size_t i = 0; i < n; i++) {
+        char c = q[i];
+        if (c == '%' || c == '_' || c == '!' || c == '[')
+            p[o++] = '!';
+        p[o++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    p[o++] = '%';
+    p[o] = '\0';
+    return p;
+}
+
+char *ws_like_pattern(struct arena *a, const char *q)
+{
+    return contains_pattern(a, q);
+}
+
+wsms_err ws_list(struct request *rq, const struct ws_list_opts *o, cJSON **out, long *total)
 {
     const char *uid = rq->user.user_id, *email = rq->user.email ? rq->user.email : "";
     long long pg[2];
     struct db_rows rows, page;
     cJSON *arr = NULL;
     cJSON **links = NULL;
+    bool archived = o->archived;
+    const char *order = order_sql(o->sort ? o->sort : "-created_at");
+    const char *pat = o->q && *o->q ? contains_pattern(rq->arena, o->q) : "%";
+    /* active workspaces of any member, archived ones of their owners only;
+     * parameters: user_id, email, role floor (OWNER for archived), pattern */
+    const char *from = archived
+                           ? "FROM pmassist_master.Workspace w WHERE w.is_active = 0 AND "
+                             "w.status = 'Archived' AND EXISTS (SELECT 1 FROM "
+                             "pmassist_master.WorkspaceMember m WHERE m.workspace_id = w.id AND "
+                             "(m.user_id = ? OR (m.user_id IS NULL AND m.user_email = ?)) AND "
+                             "m.role = 'OWNER') AND LOWER(w.name) LIKE ? ESCAPE '!'"
+                           : "FROM pmassist_master.Workspace w WHERE w.is_active = 1 AND EXISTS "
+                             "(SELECT 1 FROM pmassist_master.WorkspaceMember m WHERE "
+                             "m.workspace_id = w.id AND (m.user_id = ? OR (m.user_id IS NULL AND "
+                             "m.user_email = ?))) AND LOWER(w.name) LIKE ? ESCAPE '!'";
     *out = NULL;
     *total = 0;
-    wsms_err e = db_query(rq->arena, &rows, "SELECT COUNT(*) " MINE, "ss", uid, email);
-    if (e != WSMS_OK)
+    wsms_err e = E_INTERNAL_SERVER_ERROR;
+    if (!order || !pat)
+        goto out;
+    const char *csql = arena_printf(rq->arena, "SELECT COUNT(*) %s", from);
+    if (!csql)
+        goto out;
+    if ((e = db_query(rq->arena, &rows, csql, "sss", uid, email, pat)) != WSMS_OK)
         goto out;
     *total = (long)db_val_ll(&rows, 0, 0, 0);
-    const char *sql = arena_printf(
-        rq->arena, "SELECT " WS_COLS " " MINE " ORDER BY w.created_at DESC, w.id DESC%s",
-        dialect_page_sql(db_type(), limit, offset, pg));
+    const char *sql = arena_printf(rq->arena, "SELECT " WS_COLS " %s ORDER BY %s%s", from, order,
+                                   dialect_page_sql(db_type(), o->limit, o->offset, pg));
     e = E_INTERNAL_SERVER_ERROR;
     if (!sql)
         goto out;
-    if ((e = db_query(rq->arena, &page, sql, "ssii", uid, email, pg[0], pg[1])) != WSMS_OK)
+    if ((e = db_query(rq->arena, &page, sql, "sssii", uid, email, pat, pg[0], pg[1])) != WSMS_OK)
         goto out;
     e = E_INTERNAL_SERVER_ERROR;
     if (!(arr = cJSON_CreateArray()))
@@ -426,8 +510,8 @@ wsms_err ws_list(struct request *rq, long limit, long offset, cJSON **out, long 
     for (int r = 0; r < page.nrows; r++) {
         struct ws_row w;
         ws_from_row(&page, r, &w);
-        cJSON *o = ws_json(&w);
-        if (!append(arr, o) || !(links[r] = add_array(o, "external_links")))
+        cJSON *obj = ws_json(&w);
+        if (!append(arr, obj) || !(links[r] = add_array(obj, "external_links")))
             goto out;
     }
     if (page.nrows > 0 && (e = page_integrations(rq->arena, &page, links)) != WSMS_OK)
@@ -438,6 +522,158 @@ wsms_err ws_list(struct request *rq, long limit, long offset, cJSON **out, long 
 out:
     cJSON_Delete(arr);
     return e;
+}
+
+int ws_etag(const cJSON *ws, char out[WS_ETAG_LEN + 1])
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(ws, "id");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(ws, "name");
+    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(ws, "description");
+    const cJSON *upd = cJSON_GetObjectItemCaseSensitive(ws, "updated_at");
+    unsigned char h[32];
+    char hex[33];
+    if (!cJSON_IsString(id) || !cJSON_IsString(name) || !cJSON_IsString(upd))
+        return -1;
+    /* the edited fields and the change time (as a number: every database
+     * spells timestamps its own way) */
+    char *s = NULL;
+    int n =
+        asprintf(&s, "%s\n%lld\n%s\n%s%s", id->valuestring,
+                 (long long)iso8601_parse_ms(upd->valuestring), name->valuestring,
+                 cJSON_IsString(desc) ? "s" : "n", cJSON_IsString(desc) ? desc->valuestring : "");
+    if (n < 0)
+        return -1;
+    int rc = sha256(s, (size_t)n, h);
+    free(s);
+    if (rc != 0)
+        return -1;
+    hex_encode(h, 16, hex);
+    snprintf(out, WS_ETAG_LEN + 1, "\"%s\"", hex);
+    return 0;
+}
+
+/* RFC 9110 If-Match: "*" or a list of strong tags; weak tags never match. */
+static bool if_match_ok(const char *if_match, const char *etag)
+{
+    const char *p = if_match;
+    size_t el = strlen(etag);
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *e = p;
+        while (*e && *e != ',')
+            e++;
+        const char *t = e;
+        while (t > p && (t[-1] == ' ' || t[-1] == '\t'))
+            t--;
+        size_t n = (size_t)(t - p);
+        if ((n == 1 && *p == '*') || (n == el && memcmp(p, etag, el) == 0))
+            return true;
+        p = e;
+    }
+    return false;
+}
+
+static wsms_err lock_ws(const char *ws_id, int active)
+{
+    long n = 0;
+    wsms_err e = db_exec(&n,
+                         "UPDATE pmassist_master.Workspace SET is_active = is_active "
+                         "WHERE id = ? AND is_active = ?",
+                         "sb", ws_id, active);
+    if (e == WSMS_OK && n == 0)
+        e = E_WORKSPACE_NOT_FOUND;
+    return e;
+}
+
+static cJSON *change_details(const struct ws_row *w, const struct ws_patch *p)
+{
+    cJSON *d = cJSON_CreateObject();
+    cJSON *o = d ? cJSON_AddObjectToObject(d, "old") : NULL;
+    cJSON *n = d ? cJSON_AddObjectToObject(d, "new") : NULL;
+    bool ok = o && n;
+    if (ok && p->set_name)
+        ok = add_str(o, "name", w->name) && add_str(n, "name", p->name);
+    if (ok && p->set_description)
+        ok = add_str(o, "description", w->description) && add_str(n, "description", p->description);
+    if (!ok) {
+        cJSON_Delete(d);
+        return NULL;
+    }
+    return d;
+}
+
+wsms_err ws_update(struct request *rq, const char *ws_id, const struct ws_patch *p,
+                   const char *if_match, cJSON **out)
+{
+    struct db_rows rows;
+    struct ws_row w;
+    cJSON *cur = NULL, *details = NULL;
+    char etag[WS_ETAG_LEN + 1];
+    *out = NULL;
+    wsms_err e = db_begin();
+    if (e != WSMS_OK)
+        return e;
+    /* the row lock first: the If-Match check and the update see one version */
+    if ((e = lock_ws(ws_id, 1)) != WSMS_OK)
+        goto out;
+    e = db_query(rq->arena, &rows,
+                 "SELECT " WS_COLS " FROM pmassist_master.Workspace w WHERE w.id = ?", "s", ws_id);
+    if (e != WSMS_OK)
+        goto out;
+    e = E_WORKSPACE_NOT_FOUND;
+    if (rows.nrows == 0)
+        goto out;
+    ws_from_row(&rows, 0, &w);
+    e = E_INTERNAL_SERVER_ERROR;
+    if (!(cur = ws_json(&w)) || ws_etag(cur, etag) != 0)
+        goto out;
+    if (if_match && !if_match_ok(if_match, etag)) {
+        e = E_PRECONDITION_FAILED;
+        goto out;
+    }
+    if (!(details = change_details(&w, p)))
+        goto out;
+    e = db_exec(NULL,
+                "UPDATE pmassist_master.Workspace SET name = ?, description = ?, updated_at = ? "
+                "WHERE id = ?",
+                "ssts", p->set_name ? p->name : w.name,
+                p->set_description ? p->description : w.description, now_ms(), ws_id);
+    if (e != WSMS_OK)
+        goto out;
+    e = audit_write(ws_id, "WORKSPACE_UPDATED", rq->user.user_id, details);
+out:
+    e = end_tx(e);
+    cJSON_Delete(cur);
+    cJSON_Delete(details);
+    if (e != WSMS_OK)
+        return e;
+    log_info(LG, "updated workspace %s", ws_id);
+    return ws_get(rq, ws_id, out);
+}
+
+wsms_err ws_restore(struct request *rq, const char *ws_id, cJSON **out)
+{
+    long n = 0;
+    *out = NULL;
+    wsms_err e = db_begin();
+    if (e != WSMS_OK)
+        return e;
+    e = db_exec(&n,
+                "UPDATE pmassist_master.Workspace SET is_active = 1, status = ?, updated_at = ? "
+                "WHERE id = ? AND is_active = 0",
+                "sts", "Active", now_ms(), ws_id);
+    if (e == WSMS_OK && n != 1)
+        e = E_WORKSPACE_NOT_FOUND;
+    if (e == WSMS_OK)
+        e = audit_write(ws_id, "WORKSPACE_RESTORED", rq->user.user_id, NULL);
+    e = end_tx(e);
+    if (e != WSMS_OK)
+        return e;
+    log_info(LG, "restored workspace %s", ws_id);
+    return ws_get(rq, ws_id, out);
 }
 
 wsms_err ws_delete(struct request *rq, const char *ws_id)

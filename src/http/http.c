@@ -1,9 +1,11 @@
 #include "http/http.h"
 
 #include "core/arena.h"
+#include "core/util.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -139,24 +141,153 @@ wsms_err req_pagination(struct request *rq, struct response *rs, long *limit, lo
     return WSMS_OK;
 }
 
+/* A copy of the body in which every \u0000 escape inside a string is
+ * \u0001: cJSON would end the C string at the NUL (silently dropping the
+ * rest), while a U+0001 survives parsing and is refused as a control
+ * character below. Outside strings nothing changes (invalid JSON stays
+ * invalid). NULL when out of memory. */
+static char *mask_nul_escapes(struct arena *a, const char *body, size_t len)
+{
+    char *c = arena_alloc(a, len + 1);
+    if (!c)
+        return NULL;
+    memcpy(c, body, len);
+    c[len] = '\0';
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        if (!in_str) {
+            if (c[i] == '"')
+                in_str = true;
+            continue;
+        }
+        if (c[i] == '"') {
+            in_str = false;
+        } else if (c[i] == '\\' && i + 1 < len) {
+            if (c[i + 1] == 'u' && i + 5 < len && memcmp(c + i + 2, "0000", 4) == 0)
+                c[i + 5] = '1';
+            i++; /* the escaped character; a \uXXXX's digits are plain */
+        }
+    }
+    return c;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* true when an object anywhere in the tree names a key twice. */
+static bool has_dup_keys(struct arena *a, const cJSON *j, bool *oom)
+{
+    if (!cJSON_IsObject(j) && !cJSON_IsArray(j))
+        return false;
+    size_t n = 0;
+    for (const cJSON *c = j->child; c; c = c->next) {
+        if (has_dup_keys(a, c, oom))
+            return true;
+        n++;
+    }
+    if (!cJSON_IsObject(j) || n < 2)
+        return false;
+    const char **keys = arena_alloc(a, n * sizeof(*keys));
+    if (!keys) {
+        *oom = true;
+        return false;
+    }
+    size_t k = 0;
+    for (const cJSON *c = j->child; c; c = c->next)
+        keys[k++] = c->string ? c->string : "";
+    qsort(keys, n, sizeof(*keys), cmp_str);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(keys[i - 1], keys[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The path of the first string (value or key) holding a control character
+ * other than tab/newline, written into path ("name",
+ * "external_links[0].url"); false when there is none. */
+static bool find_control(const cJSON *j, char *path, size_t cap, size_t len)
+{
+    if (cJSON_IsString(j))
+        return j->valuestring && utf8_has_control(j->valuestring, true);
+    if (!cJSON_IsObject(j) && !cJSON_IsArray(j))
+        return false;
+    long i = 0;
+    for (const cJSON *c = j->child; c; c = c->next, i++) {
+        int w;
+        if (cJSON_IsObject(j)) {
+            const char *k = c->string ? c->string : "";
+            if (utf8_has_control(k, false))
+                return true; /* the key itself: name its parent */
+            w = snprintf(path + len, cap - len, "%s%s", len ? "." : "", k);
+        } else {
+            w = snprintf(path + len, cap - len, "[%ld]", i);
+        }
+        size_t nl = w < 0 ? len : len + (size_t)w;
+        if (nl >= cap)
+            nl = cap - 1;
+        if (find_control(c, path, cap, nl))
+            return true;
+        path[len] = '\0';
+    }
+    return false;
+}
+
 wsms_err req_json_object(struct request *rq, struct response *rs, cJSON **out)
 {
+    char path[256] = "";
+    bool oom = false;
     *out = NULL;
     if (!rq->body || rq->body_len == 0)
         return resp_error(rs, E_INVALID_REQUEST, "A JSON object body is required");
     if (memchr(rq->body, '\0', rq->body_len))
         return resp_error(rs, E_INVALID_REQUEST, "Request body is not valid JSON");
+    char *text = mask_nul_escapes(rq->arena, rq->body, rq->body_len);
+    if (!text)
+        return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
     const char *end = NULL;
     /* the length includes the terminating NUL: cJSON's "require null
      * terminated" check reads the byte after the value */
-    cJSON *j = cJSON_ParseWithLengthOpts(rq->body, rq->body_len + 1, &end, 1);
+    cJSON *j = cJSON_ParseWithLengthOpts(text, rq->body_len + 1, &end, 1);
     if (!j)
         return resp_error(rs, E_INVALID_REQUEST, "Request body is not valid JSON");
     if (!arena_json(rq->arena, j))
         return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
     if (!cJSON_IsObject(j))
         return resp_error(rs, E_INVALID_REQUEST, "Request body must be a JSON object");
+    if (has_dup_keys(rq->arena, j, &oom))
+        return resp_error(rs, E_INVALID_REQUEST, "Request body names a key more than once");
+    if (oom)
+        return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
+    if (find_control(j, path, sizeof(path), 0)) {
+        resp_detail(rq, rs, *path ? path : "body", "must not contain control characters");
+        return resp_error(rs, E_VALIDATION_ERROR, NULL);
+    }
     *out = j;
+    return WSMS_OK;
+}
+
+wsms_err req_check_query(struct request *rq, struct response *rs)
+{
+    const char *q = rq->query;
+    while (q && *q) {
+        const char *amp = strchr(q, '&');
+        size_t len = amp ? (size_t)(amp - q) : strlen(q);
+        const char *eq = memchr(q, '=', len);
+        size_t nl = eq ? (size_t)(eq - q) : len;
+        char *name = pct_decode(rq->arena, q, nl, 1);
+        char *val = eq ? pct_decode(rq->arena, eq + 1, len - nl - 1, 1) : NULL;
+        if (!name || utf8_has_control(name, false)) {
+            resp_detail(rq, rs, "query", "parameter name is malformed or holds control characters");
+            return resp_error(rs, E_VALIDATION_ERROR, NULL);
+        }
+        if (eq && (!val || utf8_has_control(val, false))) {
+            resp_detail(rq, rs, name, "malformed escape or control characters");
+            return resp_error(rs, E_VALIDATION_ERROR, NULL);
+        }
+        q = amp ? amp + 1 : NULL;
+    }
     return WSMS_OK;
 }
 

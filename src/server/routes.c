@@ -10,6 +10,7 @@
 #include "api/api_members.h"
 #include "api/api_system.h"
 #include "api/api_workspaces.h"
+#include "api/api_ws_integrations.h"
 
 static const struct route routes[] = {
     {"GET", "/health", api_health, AUTH_NONE, ROLE_NONE, "health"},
@@ -33,6 +34,10 @@ static const struct route routes[] = {
     {"POST", "/workspaces", api_workspaces_create, AUTH_USER, ROLE_NONE, "workspaces.create"},
     {"GET", "/workspaces", api_workspaces_list, AUTH_USER, ROLE_NONE, "workspaces.list"},
     {"GET", "/workspaces/{id}", api_workspaces_get, AUTH_WORKSPACE, ROLE_VIEWER, "workspaces.get"},
+    {"PATCH", "/workspaces/{id}", api_workspaces_update, AUTH_WORKSPACE, ROLE_ADMIN,
+     "workspaces.update"},
+    {"POST", "/workspaces/{id}/restore", api_workspaces_restore, AUTH_ARCHIVED, ROLE_OWNER,
+     "workspaces.restore"},
     {"DELETE", "/workspaces/{id}", api_workspaces_delete, AUTH_WORKSPACE, ROLE_OWNER,
      "workspaces.delete"},
     {"GET", "/workspaces/{id}/members", api_members_list, AUTH_WORKSPACE, ROLE_VIEWER,
@@ -55,6 +60,18 @@ static const struct route routes[] = {
      "apikeys.list"},
     {"DELETE", "/workspaces/{id}/api-keys/{key_id}", api_apikeys_revoke, AUTH_WORKSPACE, ROLE_ADMIN,
      "apikeys.revoke"},
+    {"GET", "/workspaces/{id}/integrations", api_wsi_list, AUTH_WORKSPACE, ROLE_VIEWER,
+     "ws_integrations.list"},
+    {"POST", "/workspaces/{id}/integrations", api_wsi_create, AUTH_WORKSPACE, ROLE_ADMIN,
+     "ws_integrations.create"},
+    {"GET", "/workspaces/{id}/integrations/{integration_id}", api_wsi_get, AUTH_WORKSPACE,
+     ROLE_VIEWER, "ws_integrations.get"},
+    {"PATCH", "/workspaces/{id}/integrations/{integration_id}", api_wsi_update, AUTH_WORKSPACE,
+     ROLE_ADMIN, "ws_integrations.update"},
+    {"DELETE", "/workspaces/{id}/integrations/{integration_id}", api_wsi_delete, AUTH_WORKSPACE,
+     ROLE_ADMIN, "ws_integrations.delete"},
+    {"POST", "/workspaces/{id}/integrations/{integration_id}/test", api_wsi_test, AUTH_WORKSPACE,
+     ROLE_ADMIN, "ws_integrations.test"},
 };
 
 const struct route *routes_table(size_t *n)

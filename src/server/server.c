@@ -13,6 +13,7 @@
 #include "core/metrics.h"
 #include "core/ratelimit.h"
 #include "http/router.h"
+#include "server/cors.h"
 #include "server/routes.h"
 #include "core/util.h"
 
@@ -38,7 +39,7 @@ static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t in_request;
 static volatile sig_atomic_t response_started;
 static volatile int conn_fd = -1;
-static char timeout_rec[1024];
+static char timeout_rec[1024 + 32]; /* body (<= 1023) + three FastCGI record headers */
 static size_t timeout_len;
 static char exec_self[512];
 static char exec_fd[16];
@@ -119,6 +120,8 @@ static const char *status_text(int st)
         return "Method Not Allowed";
     case 409:
         return "Conflict";
+    case 412:
+        return "Precondition Failed";
     case 413:
         return "Payload Too Large";
     case 422:
@@ -140,14 +143,24 @@ static const char *status_text(int st)
 
 /* Pre-encodes the FastCGI records of a 504 answer so the SIGALRM handler
  * can send it with write() alone. */
-static void build_timeout_record(int fcgi_id, const char *rid)
+static void build_timeout_record(int fcgi_id, const char *rid, const char *origin)
 {
-    char body[512];
+    char body[1024], cors[512] = "";
+    /* an allowed origin gets its CORS headers on this answer too */
+    if (cors_enabled() && strlen(origin ? origin : "") < 256)
+        snprintf(cors, sizeof(cors),
+                 cors_origin_allowed(origin) ? "Vary: Origin\r\nAccess-Control-Allow-Origin: %s\r\n"
+                                               "Access-Control-Expose-Headers: " CORS_EXPOSE_HEADERS
+                                               "\r\n%s"
+                                             : "Vary: Origin\r\n",
+                 origin ? origin : "",
+                 config_get()->cors_allow_credentials ? "Access-Control-Allow-Credentials: true\r\n"
+                                                      : "");
     int n = snprintf(body, sizeof(body),
                      "Status: 504 Gateway Timeout\r\nContent-Type: application/json\r\n"
-                     "X-Request-Id: %s\r\n\r\n{\"error_code\":\"REQUEST_TIMEOUT\","
+                     "X-Request-Id: %s\r\n%s\r\n{\"error_code\":\"REQUEST_TIMEOUT\","
                      "\"message\":\"The request took too long and was stopped\"}",
-                     rid);
+                     rid, cors);
     timeout_len = 0;
     if (n <= 0 || (size_t)n >= sizeof(body))
         return;
@@ -347,14 +360,20 @@ static wsms_err prepare(FCGX_Request *r, struct request *rq, struct response *rs
     wsms_err e;
     size_t nroutes;
     const struct route *table = routes_table(&nroutes);
-    rq->route = router_match(table, nroutes, rq->arena, rq->method, rq->path, rq->cap, &e, allow,
-                             sizeof(allow));
+    /* HEAD is GET without the body (write_response leaves it out) */
+    const char *as = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
+    rq->route =
+        router_match(table, nroutes, rq->arena, as, rq->path, rq->cap, &e, allow, sizeof(allow));
+    if (!rq->route && e == E_METHOD_NOT_ALLOWED && strcmp(rq->method, "OPTIONS") == 0)
+        return cors_preflight(rq, rs, allow); /* no route: no auth, no database */
     if (!rq->route) {
         if (e == E_METHOD_NOT_ALLOWED && resp_header(rq, rs, "Allow", allow) != 0)
             return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
         return resp_error(rs, e, e == E_NOT_FOUND ? "No such path" : NULL);
     }
     cur_route = rq->route->name;
+    if ((e = req_check_query(rq, rs)) != WSMS_OK)
+        return e;
     if (len > 0) {
         server_set_stage("reading body");
         if (read_body(r, rq, len) != 0)
@@ -410,7 +429,7 @@ static void write_response(FCGX_Request *r, struct request *rq, struct response 
     for (int i = 0; i < rs->nheaders; i++)
         FCGX_FPrintF(r->out, "%s: %s\r\n", rs->headers[i].name, rs->headers[i].value);
     FCGX_PutS("\r\n", r->out);
-    if (rs->body_len)
+    if (rs->body_len && !(rq->method && strcmp(rq->method, "HEAD") == 0))
         FCGX_PutStr(rs->body, (int)rs->body_len, r->out);
 }
 
@@ -457,16 +476,16 @@ static void handle(FCGX_Request *r, struct arena *a)
     if (!rq.request_id)
         rq.request_id = "-";
     log_set_request_id(rq.request_id);
-    build_timeout_record(r->requestId, rq.request_id);
+    build_timeout_record(r->requestId, rq.request_id, req_header(&rq, "Origin"));
     cur_route = "-";
 
     long stmts_before = db_statement_count();
     wsms_err e = prepare(r, &rq, &rs);
-    if (e == WSMS_OK && rq.route->auth != AUTH_NONE) {
+    if (e == WSMS_OK && rq.route && rq.route->auth != AUTH_NONE) {
         server_set_stage("auth");
         e = auth_request(&rq, &rs);
     }
-    if (e == WSMS_OK) {
+    if (e == WSMS_OK && rq.route) {
         server_set_stage("handler");
         hook_pause(&rq, "handler");
         e = rq.route->handler(&rq, &rs);
@@ -484,6 +503,8 @@ static void handle(FCGX_Request *r, struct arena *a)
         snprintf(n, sizeof(n), "%ld", db_statement_count() - stmts_before);
         resp_header(&rq, &rs, "X-DB-Statements", n);
     }
+    if (cors_response_headers(&rq, &rs) != 0)
+        log_warn(LG, "CORS headers did not fit the response");
     if (db_in_transaction()) {
         log_error(LG, "a transaction was left open by %s; rolling back",
                   rq.route ? rq.route->name : "-");

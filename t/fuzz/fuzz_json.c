@@ -1,8 +1,11 @@
 /* libFuzzer target: JSON request bodies (req_json_object in http.c). The
  * body is an exact copy of the input plus the terminator the server adds.
  * Oracle: a body cJSON itself parses as a complete JSON object must be
- * accepted, and anything accepted is an object; violations abort(). */
+ * accepted unless it names a key twice (INVALID_REQUEST) or holds a control
+ * character (VALIDATION_ERROR with details); anything accepted is an object
+ * with no control character in any string; violations abort(). */
 #include "core/arena.h"
+#include "core/util.h"
 #include "http/http.h"
 
 #include <stdint.h>
@@ -26,6 +29,21 @@ static int fz_json_is_object(const char *body, size_t size)
     return ok;
 }
 
+/* No string or key of the tree holds a control character other than
+ * tab/newline. */
+static int fz_clean(const cJSON *j)
+{
+    for (const cJSON *c = j->child; c; c = c->next) {
+        if (c->string && utf8_has_control(c->string, true))
+            return 0;
+        if (cJSON_IsString(c) && utf8_has_control(c->valuestring, true))
+            return 0;
+        if (!fz_clean(c))
+            return 0;
+    }
+    return 1;
+}
+
 int FUZZ_ENTRY(const uint8_t *data, size_t size)
 {
     struct arena *a = arena_new(1 << 24);
@@ -47,8 +65,14 @@ int FUZZ_ENTRY(const uint8_t *data, size_t size)
         abort();
     if (e != WSMS_OK && (obj || rs.err != e))
         abort();
-    if (e != WSMS_OK && e != E_INTERNAL_SERVER_ERROR && fz_json_is_object(body, size))
+    int refused_by_rule =
+        (e == E_VALIDATION_ERROR && resp_has_details(&rs)) ||
+        (e == E_INVALID_REQUEST && rs.err_msg && strstr(rs.err_msg, "more than once"));
+    if (e != WSMS_OK && e != E_INTERNAL_SERVER_ERROR && !refused_by_rule &&
+        fz_json_is_object(body, size))
         abort(); /* a valid JSON object refused */
+    if (e == WSMS_OK && !fz_clean(obj))
+        abort(); /* a control character got through */
     if (e == WSMS_OK) {
         /* the tree lives in the arena: serializing it must work */
         char *s = cJSON_PrintUnformatted(obj);

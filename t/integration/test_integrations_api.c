@@ -772,6 +772,260 @@ START_TEST(no_credentials_in_worker_logs)
 }
 END_TEST
 
+/* ---- workspace integrations (/workspaces/{id}/integrations) ---- */
+
+static void as_user(struct tresp *r, const struct tc_user *u, const char *method, const char *path,
+                    const char *body)
+{
+    ck_assert_int_eq(setenv("WSMS_URL", url_integ, 1), 0);
+    ck_assert_msg(tc_as(r, u, method, path, body) == 0, "no answer: %s %s", method, path);
+}
+
+/* A new workspace of `user` on the integ stack; its id into ws. */
+static void new_ws(char ws[64])
+{
+    struct tresp r;
+    as_user(&r, &user, "POST", "/workspaces",
+            "{\"name\":\"links\",\"provider\":\"jira\",\"provider_project\":\"PRJ9\"}");
+    EXPECT(&r, 201, NULL);
+    snprintf(ws, 64, "%s", jstr(r.json, "id"));
+    tc_free(&r);
+}
+
+static long audit_count(const char *ws, const char *action)
+{
+    struct tresp r;
+    char path[256];
+    snprintf(path, sizeof(path), "/workspaces/%s/audit?action=%s", ws, action);
+    as_user(&r, &user, "GET", path, NULL);
+    EXPECT(&r, 200, NULL);
+    long n = strtol(tc_header(&r, "X-Total-Count"), NULL, 10);
+    tc_free(&r);
+    return n;
+}
+
+START_TEST(workspace_integrations_crud)
+{
+    ready();
+    char ws[64], base[160], one[300], jira[64], ado[64];
+    struct tresp r;
+    new_ws(ws);
+    snprintf(base, sizeof(base), "/workspaces/%s/integrations", ws);
+    /* the link made at creation is listed */
+    as_user(&r, &user, "GET", base, NULL);
+    EXPECT(&r, 200, NULL);
+    ck_assert_str_eq(tc_header(&r, "X-Total-Count"), "1");
+    ck_assert_str_eq(jstr(cJSON_GetArrayItem(r.json, 0), "external_id"), "PRJ9");
+    tc_free(&r);
+    as_user(&r, &user, "POST", base,
+            "{\"provider\":\"jira\",\"display_name\":\" Jira one \",\"external_id\":\"PRJ1\","
+            "\"url\":\"https://jira.example.com/browse/PRJ1\",\"extra_config\":{\"board\":7}}");
+    EXPECT(&r, 201, NULL);
+    snprintf(jira, sizeof(jira), "%s", jstr(r.json, "id"));
+    ck_assert_str_eq(jstr(r.json, "provider"), "Jira");
+    ck_assert_str_eq(jstr(r.json, "display_name"), "Jira one");
+    ck_assert_str_eq(jstr(r.json, "connection_status"), "Pending");
+    ck_assert_int_eq(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "extra_config"), "board")->valueint, 7);
+    tc_free(&r);
+    /* one provider project once per workspace; the same key elsewhere is fine */
+    as_user(&r, &user, "POST", base,
+            "{\"provider\":\"Jira\",\"display_name\":\"again\",\"external_id\":\"PRJ1\"}");
+    EXPECT(&r, 409, "CONFLICT");
+    tc_free(&r);
+    as_user(&r, &user, "POST", base,
+            "{\"provider\":\"Jira\",\"display_name\":\"again\",\"external_id\":\"PRJ9\"}");
+    EXPECT(&r, 409, "CONFLICT");
+    tc_free(&r);
+    as_user(&r, &user, "POST", base,
+            "{\"provider\":\"ADO\",\"display_name\":\"ado\",\"external_id\":\"PRJ1\"}");
+    EXPECT(&r, 201, NULL);
+    snprintf(ado, sizeof(ado), "%s", jstr(r.json, "id"));
+    tc_free(&r);
+    static const char *const bad[] = {
+        "{\"display_name\":\"x\",\"external_id\":\"y\"}",
+        "{\"provider\":\"GitHub\",\"display_name\":\"x\",\"external_id\":\"y\"}",
+        "{\"provider\":\"SP\",\"external_id\":\"y\"}",
+        "{\"provider\":\"SP\",\"display_name\":\"x\"}",
+        "{\"provider\":\"SP\",\"display_name\":\"\",\"external_id\":\"y\"}",
+        "{\"provider\":\"SP\",\"display_name\":\"x\",\"external_id\":\"y\",\"url\":\"http://a.b\"}",
+        "{\"provider\":\"SP\",\"display_name\":\"x\",\"external_id\":\"y\",\"url\":\"https://\"}",
+        "{\"provider\":\"SP\",\"display_name\":\"x\",\"external_id\":\"y\",\"url\":\"https://a "
+        "b\"}",
+        "{\"provider\":\"SP\",\"display_name\":\"x\",\"external_id\":\"y\",\"extra_config\":[1]}",
+        "{\"provider\":\"SP\",\"display_name\":\"x\\ny\",\"external_id\":\"y\"}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        as_user(&r, &user, "POST", base, bad[i]);
+        ck_assert_msg(r.status == 422, "%s: %ld %s", bad[i], r.status, r.body);
+        tc_free(&r);
+    }
+    /* list, one, and the workspace's external_links agree */
+    as_user(&r, &user, "GET", base, NULL);
+    EXPECT(&r, 200, NULL);
+    ck_assert_str_eq(tc_header(&r, "X-Total-Count"), "3");
+    tc_free(&r);
+    snprintf(one, sizeof(one), "%s/%s", base, jira);
+    as_user(&r, &user, "GET", one, NULL);
+    EXPECT(&r, 200, NULL);
+    ck_assert_str_eq(jstr(r.json, "url"), "https://jira.example.com/browse/PRJ1");
+    tc_free(&r);
+    snprintf(one, sizeof(one), "/workspaces/%s", ws);
+    as_user(&r, &user, "GET", one, NULL);
+    EXPECT(&r, 200, NULL);
+    cJSON *links = cJSON_GetObjectItem(r.json, "external_links");
+    ck_assert_int_eq(cJSON_GetArraySize(links), 3);
+    int seen = 0;
+    const cJSON *l;
+    cJSON_ArrayForEach(l, links) seen +=
+        strcmp(jstr(l, "id"), jira) == 0 || strcmp(jstr(l, "id"), ado) == 0;
+    ck_assert_int_eq(seen, 2);
+    /* the same fields as the integration routes */
+    cJSON_ArrayForEach(l, links) if (strcmp(jstr(l, "id"), jira) == 0)
+    {
+        ck_assert_str_eq(jstr(l, "external_id"), "PRJ1");
+        ck_assert_str_eq(jstr(l, "display_name"), "Jira one");
+        ck_assert_str_eq(jstr(l, "connection_status"), "Pending");
+        ck_assert(cJSON_IsNull(cJSON_GetObjectItem(l, "last_checked_utc")));
+    }
+    tc_free(&r);
+    /* PATCH */
+    snprintf(one, sizeof(one), "%s/%s", base, jira);
+    as_user(&r, &user, "PATCH", one, "{\"display_name\":\"Jira renamed\",\"url\":null}");
+    EXPECT(&r, 200, NULL);
+    ck_assert_str_eq(jstr(r.json, "display_name"), "Jira renamed");
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(r.json, "url")));
+    ck_assert_str_eq(jstr(r.json, "external_id"), "PRJ1");
+    tc_free(&r);
+    as_user(&r, &user, "PATCH", one, "{\"external_id\":\"PRJ9\"}");
+    EXPECT(&r, 409, "CONFLICT");
+    tc_free(&r);
+    as_user(&r, &user, "PATCH", one, "{\"provider\":\"ADO\"}");
+    EXPECT(&r, 422, "VALIDATION_ERROR");
+    tc_free(&r);
+    as_user(&r, &user, "PATCH", one, "{}");
+    EXPECT(&r, 422, "VALIDATION_ERROR");
+    tc_free(&r);
+    /* roles: VIEWER reads, MEMBER cannot change, ADMIN can */
+    struct tc_user viewer, member, admin, stranger;
+    ck_assert_int_eq(setenv("WSMS_URL", url_integ, 1), 0);
+    tc_new_user(&viewer, "wsi-viewer");
+    tc_new_user(&member, "wsi-member");
+    tc_new_user(&admin, "wsi-admin");
+    tc_new_user(&stranger, "wsi-stranger");
+    static const char *const roles[] = {"VIEWER", "MEMBER", "ADMIN"};
+    const struct tc_user *who[] = {&viewer, &member, &admin};
+    char mpath[200], body[400];
+    snprintf(mpath, sizeof(mpath), "/workspaces/%s/members", ws);
+    for (int i = 0; i < 3; i++) {
+        snprintf(body, sizeof(body), "{\"user_email\":\"%s\",\"role\":\"%s\"}", who[i]->email,
+                 roles[i]);
+        as_user(&r, &user, "POST", mpath, body);
+        EXPECT(&r, 201, NULL);
+        tc_free(&r);
+    }
+    as_user(&r, &viewer, "GET", one, NULL);
+    EXPECT(&r, 200, NULL);
+    tc_free(&r);
+    as_user(&r, &viewer, "GET", base, NULL);
+    EXPECT(&r, 200, NULL);
+    tc_free(&r);
+    as_user(&r, &stranger, "GET", base, NULL);
+    EXPECT(&r, 403, "USER_NOT_AUTHORIZED");
+    tc_free(&r);
+    const struct tc_user *low[] = {&viewer, &member};
+    for (int i = 0; i < 2; i++) {
+        as_user(&r, low[i], "POST", base,
+                "{\"provider\":\"SP\",\"display_name\":\"x\",\"external_id\":\"site\"}");
+        EXPECT(&r, 403, "INSUFFICIENT_PERMISSIONS");
+        tc_free(&r);
+        as_user(&r, low[i], "PATCH", one, "{\"display_name\":\"no\"}");
+        EXPECT(&r, 403, "INSUFFICIENT_PERMISSIONS");
+        tc_free(&r);
+        as_user(&r, low[i], "DELETE", one, NULL);
+        EXPECT(&r, 403, "INSUFFICIENT_PERMISSIONS");
+        tc_free(&r);
+        snprintf(body, sizeof(body), "%s/test", one);
+        as_user(&r, low[i], "POST", body, NULL);
+        EXPECT(&r, 403, "INSUFFICIENT_PERMISSIONS");
+        tc_free(&r);
+    }
+    as_user(&r, &admin, "PATCH", one, "{\"extra_config\":{\"board\":8}}");
+    EXPECT(&r, 200, NULL);
+    tc_free(&r);
+    /* DELETE, then 404 */
+    snprintf(one, sizeof(one), "%s/%s", base, ado);
+    as_user(&r, &admin, "DELETE", one, NULL);
+    EXPECT(&r, 204, NULL);
+    tc_free(&r);
+    as_user(&r, &user, "GET", one, NULL);
+    EXPECT(&r, 404, "RESOURCE_NOT_FOUND");
+    tc_free(&r);
+    as_user(&r, &user, "DELETE", one, NULL);
+    EXPECT(&r, 404, "RESOURCE_NOT_FOUND");
+    tc_free(&r);
+    snprintf(one, sizeof(one), "%s/not-a-guid", base);
+    as_user(&r, &user, "GET", one, NULL);
+    EXPECT(&r, 404, "RESOURCE_NOT_FOUND");
+    tc_free(&r);
+    ck_assert_int_eq(audit_count(ws, "INTEGRATION_ADDED"), 2);
+    ck_assert_int_eq(audit_count(ws, "INTEGRATION_UPDATED"), 2);
+    ck_assert_int_eq(audit_count(ws, "INTEGRATION_REMOVED"), 1);
+    tc_user_free(&viewer);
+    tc_user_free(&member);
+    tc_user_free(&admin);
+    tc_user_free(&stranger);
+}
+END_TEST
+
+/* The test call against the fake: ok, upstream 401 and 500, a stall. */
+START_TEST(workspace_integration_test_call)
+{
+    ready();
+    char ws[64], list[200], path[400], get[300];
+    struct tresp r;
+    new_ws(ws);
+    snprintf(list, sizeof(list), "/workspaces/%s/integrations", ws);
+    as_user(&r, &user, "POST", list,
+            "{\"provider\":\"ADO\",\"display_name\":\"ado\",\"external_id\":\"ADO Project 1\"}");
+    EXPECT(&r, 201, NULL);
+    snprintf(get, sizeof(get), "%s/%.64s", list, jstr(r.json, "id"));
+    tc_free(&r);
+    snprintf(path, sizeof(path), "%s/test", get);
+    static const struct {
+        const char *scenario, *code, *status;
+        long http;
+    } cases[] = {{"ok", NULL, "Connected", 200},
+                 {"401", "EXTERNAL_SERVICE_ERROR", "Failed", 502},
+                 {"500", "EXTERNAL_SERVICE_ERROR", "Failed", 502},
+                 {"stall", "REQUEST_TIMEOUT", "Failed", 504},
+                 {"ok", NULL, "Connected", 200}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        scenario(cases[i].scenario);
+        as_user(&r, &user, "POST", path, NULL);
+        ck_assert_msg(r.status == cases[i].http, "%s: %ld %s", cases[i].scenario, r.status, r.body);
+        if (cases[i].code)
+            ck_assert_str_eq(tc_error_code(&r), cases[i].code);
+        else
+            ck_assert_str_eq(jstr(r.json, "connection_status"), "Connected");
+        no_secret_in(&r);
+        tc_free(&r);
+        /* the outcome is recorded with its reason and time */
+        as_user(&r, &user, "GET", get, NULL);
+        EXPECT(&r, 200, NULL);
+        ck_assert_str_eq(jstr(r.json, "connection_status"), cases[i].status);
+        ck_assert(cJSON_IsString(cJSON_GetObjectItem(r.json, "last_checked_utc")));
+        if (cases[i].code)
+            ck_assert_msg(strstr(jstr(r.json, "status_reason"), cases[i].code), "reason %s",
+                          jstr(r.json, "status_reason"));
+        no_secret_in(&r);
+        tc_free(&r);
+    }
+    scenario("ok");
+    ck_assert_int_eq(audit_count(ws, "INTEGRATION_TESTED"), 5);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("integrations_api");
@@ -794,6 +1048,8 @@ static Suite *suite(void)
     tcase_add_test(tc, unauthenticated_401);
     tcase_add_test(tc, metrics_count_outcomes);
     tcase_add_test(tc, no_credentials_in_worker_logs);
+    tcase_add_test(tc, workspace_integrations_crud);
+    tcase_add_test(tc, workspace_integration_test_call);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -872,7 +872,10 @@ static const struct {
      {OK(200), OK(200), INS, INS, UNA, GONE}},
     {"DELETE", "/members/", "", NULL, true, {OK(200), OK(200), INS, INS, UNA, GONE}},
     {"GET", "/audit", "", NULL, false, {OK(200), OK(200), INS, INS, UNA, GONE}},
+    {"PATCH", "", "", "{\"description\":\"d\"}", false, {OK(200), OK(200), INS, INS, UNA, GONE}},
     {"DELETE", "", "", NULL, false, {OK(204), INS, INS, INS, UNA, GONE}},
+    /* after the DELETE above both workspaces are archived: OWNER only */
+    {"POST", "/restore", "", NULL, false, {OK(200), INS, INS, INS, UNA, OK(200)}},
 };
 
 START_TEST(role_matrix)
@@ -989,6 +992,325 @@ START_TEST(blob_failure_is_audited)
 }
 END_TEST
 
+/* The ETag header of a response (copied into out). */
+static void etag_of(struct tresp *r, char out[64])
+{
+    const char *t = tc_header(r, "ETag");
+    ck_assert_msg(t != NULL, "no ETag: %s", r->headers);
+    ck_assert_msg(t[0] == '"' && strlen(t) > 2 && t[strlen(t) - 1] == '"', "not a strong tag: %s",
+                  t);
+    snprintf(out, 64, "%s", t);
+}
+
+START_TEST(patch_with_etag)
+{
+    struct tc_user o, adm, mem;
+    struct tresp r;
+    char id[64], path[160], hdr[128], e0[64], e1[64], e2[64];
+    tc_new_user(&o, "patch");
+    tc_new_user(&adm, "patch-adm");
+    tc_new_user(&mem, "patch-mem");
+    ck_assert_int_eq(tc_as(&r, &o, "POST", "/workspaces", "{\"name\":\"before\"}"), 0);
+    EXPECT(&r, 201, NULL);
+    snprintf(id, sizeof(id), "%s", tc_jstr(r.json, "id"));
+    etag_of(&r, e0);
+    tc_free(&r);
+    add_member(&o, id, adm.email, "ADMIN", NULL);
+    add_member(&o, id, mem.email, "MEMBER", NULL);
+    snprintf(path, sizeof(path), "/workspaces/%s", id);
+    /* GET answers the same tag as the creation */
+    ck_assert_int_eq(tc_as(&r, &o, "GET", path, NULL), 0);
+    EXPECT(&r, 200, NULL);
+    etag_of(&r, e1);
+    ck_assert_str_eq(e0, e1);
+    tc_free(&r);
+    /* matching If-Match: renamed, new tag */
+    snprintf(hdr, sizeof(hdr), "If-Match: %s", e0);
+    ck_assert_int_eq(tc_as_hdr(&r, &adm, "PATCH", path, "{\"name\":\"  after  \"}", hdr), 0);
+    EXPECT(&r, 200, NULL);
+    ck_assert_str_eq(tc_jstr(r.json, "name"), "after");
+    ck_assert_ptr_nonnull(cJSON_GetObjectItem(r.json, "members"));
+    etag_of(&r, e1);
+    ck_assert_str_ne(e0, e1);
+    tc_free(&r);
+    /* the old tag no longer matches: 412, nothing changed */
+    ck_assert_int_eq(tc_as_hdr(&r, &o, "PATCH", path, "{\"name\":\"lost update\"}", hdr), 0);
+    EXPECT(&r, 412, "PRECONDITION_FAILED");
+    tc_free(&r);
+    ck_assert_int_eq(tc_as_hdr(&r, &o, "PATCH", path, "{\"name\":\"weak\"}", "If-Match: W/\"x\""),
+                     0);
+    EXPECT(&r, 412, "PRECONDITION_FAILED");
+    tc_free(&r);
+    ck_assert_int_eq(tc_as(&r, &o, "GET", path, NULL), 0);
+    ck_assert_str_eq(tc_jstr(r.json, "name"), "after");
+    etag_of(&r, e2);
+    ck_assert_str_eq(e1, e2);
+    tc_free(&r);
+    /* a list of tags, one of them current; then "*" */
+    snprintf(hdr, sizeof(hdr), "If-Match: \"nope\", %s", e1);
+    ck_assert_int_eq(tc_as_hdr(&r, &o, "PATCH", path, "{\"description\":\"d1\\nline 2\"}", hdr), 0);
+    EXPECT(&r, 200, NULL);
+    ck_assert_str_eq(tc_jstr(r.json, "description"), "d1\nline 2");
+    tc_free(&r);
+    ck_assert_int_eq(tc_as_hdr(&r, &o, "PATCH", path, "{\"description\":null}", "If-Match: *"), 0);
+    EXPECT(&r, 200, NULL);
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(r.json, "description")));
+    ck_assert_str_eq(tc_jstr(r.json, "name"), "after");
+    tc_free(&r);
+    /* without If-Match the last writer wins */
+    ck_assert_int_eq(tc_as(&r, &o, "PATCH", path, "{\"name\":\"final\"}"), 0);
+    EXPECT(&r, 200, NULL);
+    tc_free(&r);
+    /* the create rules */
+    static const char *const bad[] = {
+        "{}",           "{\"name\":\"\"}",      "{\"name\":\"   \"}", "{\"name\":null}",
+        "{\"name\":7}", "{\"name\":\"a\\nb\"}", "{\"description\":5}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        ck_assert_int_eq(tc_as(&r, &o, "PATCH", path, bad[i]), 0);
+        ck_assert_msg(r.status == 422, "%s: %ld %s", bad[i], r.status, r.body);
+        tc_free(&r);
+    }
+    char longname[300];
+    memset(longname, 'n', 256);
+    longname[256] = '\0';
+    char body[400];
+    snprintf(body, sizeof(body), "{\"name\":\"%s\"}", longname);
+    ck_assert_int_eq(tc_as(&r, &o, "PATCH", path, body), 0);
+    EXPECT(&r, 422, "VALIDATION_ERROR");
+    tc_free(&r);
+    ck_assert_int_eq(tc_as(&r, &mem, "PATCH", path, "{\"name\":\"member\"}"), 0);
+    EXPECT(&r, 403, "INSUFFICIENT_PERMISSIONS");
+    tc_free(&r);
+    ck_assert_int_eq(tc_as(&r, &o, "GET", path, NULL), 0);
+    ck_assert_str_eq(tc_jstr(r.json, "name"), "final");
+    tc_free(&r);
+    /* audited with old and new values, newest first */
+    snprintf(path, sizeof(path), "/workspaces/%s/audit?action=WORKSPACE_UPDATED", id);
+    ck_assert_int_eq(tc_as(&r, &o, "GET", path, NULL), 0);
+    EXPECT(&r, 200, NULL);
+    ck_assert_int_eq(total_of(&r), 4);
+    cJSON *first = NULL, *e;
+    cJSON_ArrayForEach(e, r.json)
+    {
+        cJSON *d = cJSON_GetObjectItem(e, "details");
+        cJSON *nw = cJSON_GetObjectItem(d, "new");
+        if (tc_jstr(nw, "name") && strcmp(tc_jstr(nw, "name"), "after") == 0)
+            first = d;
+    }
+    ck_assert_ptr_nonnull(first);
+    ck_assert_str_eq(tc_jstr(cJSON_GetObjectItem(first, "old"), "name"), "before");
+    /* only the fields sent are in the details */
+    ck_assert_ptr_null(cJSON_GetObjectItem(cJSON_GetObjectItem(first, "old"), "description"));
+    tc_free(&r);
+    tc_user_free(&o);
+    tc_user_free(&adm);
+    tc_user_free(&mem);
+}
+END_TEST
+
+static int list_ids(const struct tc_user *u, const char *query, char ids[][64], int max,
+                    long *total)
+{
+    struct tresp r;
+    char path[256];
+    snprintf(path, sizeof(path), "/workspaces%s", query);
+    ck_assert_int_eq(tc_as(&r, u, "GET", path, NULL), 0);
+    EXPECT(&r, 200, NULL);
+    *total = total_of(&r);
+    int n = cJSON_GetArraySize(r.json);
+    ck_assert_int_le(n, max);
+    for (int i = 0; i < n; i++)
+        snprintf(ids[i], 64, "%s", tc_jstr(cJSON_GetArrayItem(r.json, i), "id"));
+    tc_free(&r);
+    return n;
+}
+
+START_TEST(restore_archived)
+{
+    struct tc_user o, adm;
+    struct tresp r;
+    char id[64], keep[64], path[160], ids[8][64];
+    long total;
+    tc_new_user(&o, "restore");
+    tc_new_user(&adm, "restore-adm");
+    create_ws(&o, "to restore", id);
+    create_ws(&o, "stays", keep);
+    add_member(&o, id, adm.email, "ADMIN", NULL);
+    snprintf(path, sizeof(path), "/workspaces/%s/restore", id);
+    /* an active workspace cannot be restored */
+    ck_assert_int_eq(tc_as(&r, &o, "POST", path, NULL), 0);
+    EXPECT(&r, 404, "WORKSPACE_NOT_FOUND");
+    tc_free(&r);
+    snprintf(path, sizeof(path), "/workspaces/%s", id);
+    ck_assert_int_eq(tc_as(&r, &o, "DELETE", path, NULL), 0);
+    EXPECT(&r, 204, NULL);
+    tc_free(&r);
+    /* archived: listed for its owner only */
+    ck_assert_int_eq(list_ids(&o, "?status=Archived", ids, 8, &total), 1);
+    ck_assert_int_eq(total, 1);
+    ck_assert_str_eq(ids[0], id);
+    ck_assert_int_eq(list_ids(&o, "?status=archived", ids, 8, &total), 1);
+    ck_assert_int_eq(list_ids(&o, "", ids, 8, &total), 1);
+    ck_assert_str_eq(ids[0], keep);
+    ck_assert_int_eq(list_ids(&o, "?status=Active", ids, 8, &total), 1);
+    ck_assert_int_eq(list_ids(&adm, "?status=Archived", ids, 8, &total), 0);
+    ck_assert_int_eq(total, 0);
+    ck_assert_int_eq(tc_as(&r, &o, "GET", "/workspaces?status=Deleted", NULL), 0);
+    EXPECT(&r, 422, "VALIDATION_ERROR");
+    tc_free(&r);
+    snprintf(path, sizeof(path), "/workspaces/%s/restore", id);
+    ck_assert_int_eq(tc_as(&r, &adm, "POST", path, NULL), 0);
+    EXPECT(&r, 403, "INSUFFICIENT_PERMISSIONS");
+    tc_free(&r);
+    ck_assert_int_eq(tc_as(&r, &o, "POST", path, NULL), 0);
+    EXPECT(&r, 200, NULL);
+    ck_assert_str_eq(tc_jstr(r.json, "status"), "Active");
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "is_active")));
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "members")), 2);
+    ck_assert_ptr_nonnull(tc_header(&r, "ETag"));
+    tc_free(&r);
+    ck_assert_int_eq(tc_as(&r, &o, "POST", path, NULL), 0);
+    EXPECT(&r, 404, "WORKSPACE_NOT_FOUND");
+    tc_free(&r);
+    ck_assert_int_eq(list_ids(&o, "", ids, 8, &total), 2);
+    ck_assert_int_eq(list_ids(&o, "?status=Archived", ids, 8, &total), 0);
+    /* the admin sees it again; the restore is audited */
+    snprintf(path, sizeof(path), "/workspaces/%s", id);
+    ck_assert_int_eq(tc_as(&r, &adm, "GET", path, NULL), 0);
+    EXPECT(&r, 200, NULL);
+    tc_free(&r);
+    snprintf(path, sizeof(path), "/workspaces/%s/audit?action=WORKSPACE_RESTORED", id);
+    ck_assert_int_eq(tc_as(&r, &o, "GET", path, NULL), 0);
+    EXPECT(&r, 200, NULL);
+    ck_assert_int_eq(total_of(&r), 1);
+    ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 0), "actor_id"), o.oid);
+    tc_free(&r);
+    tc_user_free(&o);
+    tc_user_free(&adm);
+}
+END_TEST
+
+START_TEST(list_search_and_sort)
+{
+    struct tc_user u;
+    struct tresp r;
+    char id[4][64], ids[8][64], path[160];
+    long total;
+    static const char *const names[] = {"beta Two", "Alpha one", "gamma 100%", "alphabet"};
+    tc_new_user(&u, "sort");
+    for (int i = 0; i < 4; i++) {
+        create_ws(&u, names[i], id[i]);
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL); /* distinct created_at */
+    }
+    /* q: name contains, case-insensitive, LIKE characters literal */
+    ck_assert_int_eq(list_ids(&u, "?q=ALPHA&sort=name", ids, 8, &total), 2);
+    ck_assert_int_eq(total, 2);
+    ck_assert_str_eq(ids[0], id[1]);
+    ck_assert_str_eq(ids[1], id[3]);
+    ck_assert_int_eq(list_ids(&u, "?q=%25", ids, 8, &total), 1);
+    ck_assert_str_eq(ids[0], id[2]);
+    ck_assert_int_eq(list_ids(&u, "?q=_", ids, 8, &total), 0);
+    ck_assert_int_eq(list_ids(&u, "?q=a%20o", ids, 8, &total), 1);
+    ck_assert_str_eq(ids[0], id[1]);
+    ck_assert_int_eq(list_ids(&u, "?q=", ids, 8, &total), 4);
+    /* sorts, with pagination totals */
+    ck_assert_int_eq(list_ids(&u, "?sort=name", ids, 8, &total), 4);
+    ck_assert_str_eq(ids[0], id[1]);
+    ck_assert_str_eq(ids[1], id[3]);
+    ck_assert_str_eq(ids[2], id[0]);
+    ck_assert_str_eq(ids[3], id[2]);
+    ck_assert_int_eq(list_ids(&u, "?sort=-name&limit=2&offset=1", ids, 8, &total), 2);
+    ck_assert_int_eq(total, 4);
+    ck_assert_str_eq(ids[0], id[0]);
+    ck_assert_str_eq(ids[1], id[3]);
+    ck_assert_int_eq(list_ids(&u, "?sort=created_at", ids, 8, &total), 4);
+    for (int i = 0; i < 4; i++)
+        ck_assert_str_eq(ids[i], id[i]);
+    ck_assert_int_eq(list_ids(&u, "?sort=-created_at", ids, 8, &total), 4);
+    for (int i = 0; i < 4; i++)
+        ck_assert_str_eq(ids[i], id[3 - i]);
+    ck_assert_int_eq(list_ids(&u, "", ids, 8, &total), 4);
+    ck_assert_str_eq(ids[0], id[3]);
+    /* last_seen_utc: never-seen workspaces last in both directions */
+    snprintf(path, sizeof(path), "/workspaces/%s", id[2]);
+    ck_assert_int_eq(tc_as(&r, &u, "GET", path, NULL), 0);
+    EXPECT(&r, 200, NULL);
+    tc_free(&r);
+    ck_assert_int_eq(list_ids(&u, "?sort=last_seen_utc", ids, 8, &total), 4);
+    ck_assert_str_eq(ids[0], id[2]);
+    ck_assert_int_eq(list_ids(&u, "?sort=-last_seen_utc", ids, 8, &total), 4);
+    ck_assert_str_eq(ids[0], id[2]);
+    ck_assert_int_eq(list_ids(&u, "?q=alpha&sort=-name&limit=1", ids, 8, &total), 1);
+    ck_assert_int_eq(total, 2);
+    ck_assert_str_eq(ids[0], id[3]);
+    static const char *const bad[] = {"?sort=size", "?sort=--name", "?sort=name%20", "?status=x"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        snprintf(path, sizeof(path), "/workspaces%s", bad[i]);
+        ck_assert_int_eq(tc_as(&r, &u, "GET", path, NULL), 0);
+        EXPECT(&r, 422, "VALIDATION_ERROR");
+        tc_free(&r);
+    }
+    tc_user_free(&u);
+}
+END_TEST
+
+START_TEST(members_search_and_role)
+{
+    struct tc_user o;
+    struct tresp r;
+    char ws[64], path[200], body[256];
+    tc_new_user(&o, "msearch");
+    create_ws(&o, "members search", ws);
+    snprintf(path, sizeof(path), "/workspaces/%s/members", ws);
+    static const struct {
+        const char *email, *role, *name;
+    } m[] = {{"ann.smith@example.com", "ADMIN", "Ann Smith"},
+             {"bob@example.org", "VIEWER", "Bob Jones"},
+             {"carl@example.com", "VIEWER", "Carl SMITHERS"}};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(body, sizeof(body),
+                 "{\"user_email\":\"%s\",\"role\":\"%s\",\"display_name\":\"%s\"}", m[i].email,
+                 m[i].role, m[i].name);
+        ck_assert_int_eq(tc_as(&r, &o, "POST", path, body), 0);
+        EXPECT(&r, 201, NULL);
+        tc_free(&r);
+    }
+    static const struct {
+        const char *query;
+        long n;
+    } cases[] = {{"", 4},
+                 {"?q=smith", 2},
+                 {"?q=SMITH&role=viewer", 1},
+                 {"?q=example.org", 1},
+                 {"?role=VIEWER", 2},
+                 {"?role=OWNER", 1},
+                 {"?q=nobody", 0},
+                 {"?q=%25", 0},
+                 {"?role=VIEWER&limit=1", 2}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        char p2[256];
+        snprintf(p2, sizeof(p2), "%s%s", path, cases[i].query);
+        ck_assert_int_eq(tc_as(&r, &o, "GET", p2, NULL), 0);
+        EXPECT(&r, 200, NULL);
+        ck_assert_msg(total_of(&r) == cases[i].n, "%s: want %ld: %s", cases[i].query, cases[i].n,
+                      r.body);
+        if (strstr(cases[i].query, "limit=1"))
+            ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
+        else
+            ck_assert_int_eq(cJSON_GetArraySize(r.json), cases[i].n);
+        if (strcmp(cases[i].query, "?q=SMITH&role=viewer") == 0)
+            ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 0), "user_email"), m[2].email);
+        tc_free(&r);
+    }
+    snprintf(body, sizeof(body), "%s?role=KING", path);
+    ck_assert_int_eq(tc_as(&r, &o, "GET", body, NULL), 0);
+    EXPECT(&r, 422, "VALIDATION_ERROR");
+    tc_free(&r);
+    tc_user_free(&o);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("workspaces");
@@ -1010,6 +1332,10 @@ static Suite *suite(void)
     tcase_add_test(t, audit_log);
     tcase_add_test(t, role_matrix);
     tcase_add_test(t, blob_failure_is_audited);
+    tcase_add_test(t, patch_with_etag);
+    tcase_add_test(t, restore_archived);
+    tcase_add_test(t, list_search_and_sort);
+    tcase_add_test(t, members_search_and_role);
     suite_add_tcase(s, t);
     return s;
 }
