@@ -125,6 +125,9 @@ install: all
 	install -m 0755 $(OUT)/wsmsd $(DESTDIR)$(prefix)/sbin/wsmsd
 	install -m 0644 nginx/*.conf $(DESTDIR)$(prefix)/share/wsms/nginx/
 	if ls systemd/* >/dev/null 2>&1; then install -m 0644 systemd/* $(DESTDIR)$(prefix)/share/wsms/systemd/; fi
+	docs=$$(sh t/lib/swagger.sh install) && install -d $(DESTDIR)$(prefix)/share/wsms/docs && \
+	    install -m 0644 $$docs/index.html $$docs/swagger-ui.css $$docs/swagger-ui-bundle.js \
+	        $(DESTDIR)$(prefix)/share/wsms/docs/
 
 FORMAT_FILES = src/*.c src/*/*.c src/*/*/*.c include/*/*.h include/*/*/*.h t/unit/*.c \
                t/unit/*/*.c t/unit/*/*/*.c t/integration/*.c t/lib/*.c t/lib/*.h t/bench/*.c \

@@ -15,8 +15,15 @@ for p in $(cat "$list"); do
     case $p in nodejs | npm) command -v node >/dev/null && command -v npm >/dev/null && continue ;; esac
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# Swagger UI for /docs (npm, pinned; once, into build/cache/docs)
+docs() {
+    echo "install-deps: swagger-ui-dist for /docs (t/lib/swagger.sh)"
+    sh "$(dirname "$0")/../lib/swagger.sh" install >/dev/null ||
+        echo "install-deps: /docs answers 404 until t/lib/swagger.sh install succeeds" >&2
+}
 if [ -z "$missing" ]; then
     echo "install-deps: all packages of t/dev/packages.txt are installed"
+    docs
     exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -62,4 +69,5 @@ if [ -d /run/systemd/system ]; then
         systemctl disable --quiet "$unit" 2>/dev/null || true
     done
 fi
+docs
 echo "install-deps: done"

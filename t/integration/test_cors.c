@@ -4,6 +4,7 @@
  * the headers on actual answers including errors from wsmsd and from
  * nginx itself, credentials, the start-up refusal of "*" with credentials,
  * and HEAD wherever GET works. */
+#include "browser.h"
 #include "client.h"
 #include "core/util.h"
 #include "server/routes.h"
@@ -12,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define ALLOWED "http://127.0.0.1:5173"
 #define OTHER   "http://127.0.0.1:5174"
@@ -317,6 +320,64 @@ START_TEST(star_with_credentials_refused)
 }
 END_TEST
 
+/* A page served from another loopback origin calls the API from a real
+ * headless Chromium with both tokens: from the allowed origin the browser
+ * lets the page read the answer and the exposed X-Total-Count; from a
+ * disallowed one the same call fails in the browser. */
+static void browser_call(const char *dir, int port, const struct tc_user *u, char *out,
+                         size_t outlen)
+{
+    char path[600], url[128], why[512] = "";
+    snprintf(path, sizeof(path), "%s/page.html", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f,
+            "<!DOCTYPE html><html><body><pre id=\"out\">pending</pre><script>\n"
+            "fetch('%s/workspaces?limit=5', {headers: {'Authorization': 'Bearer %s',\n"
+            "  'X-PMA-Token': '%s'}})\n"
+            ".then(async r => { document.getElementById('out').textContent = 'status=' +\n"
+            "  r.status + ' total=' + r.headers.get('X-Total-Count') + ' body=' +\n"
+            "  (await r.text()).slice(0, 40) + ' end'; })\n"
+            ".catch(e => { document.getElementById('out').textContent = 'failed=' + e.name +\n"
+            "  ' end'; });\n"
+            "</script></body></html>\n",
+            getenv("WSMS_URL"), u->azure, u->pma);
+    fclose(f);
+    pid_t srv = tb_server_start(dir, port);
+    ck_assert_msg(srv > 0, "cannot serve the page on 127.0.0.1:%d (port in use?)", port);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/page.html", port);
+    char *dom = tb_dom(url, why, sizeof(why));
+    tb_server_stop(srv);
+    ck_assert_msg(dom != NULL, "%s", why);
+    const char *o = strstr(dom, "<pre id=\"out\">");
+    ck_assert_msg(o != NULL, "no output element in the DOM");
+    o += strlen("<pre id=\"out\">");
+    const char *e = strstr(o, "</pre>");
+    size_t l = e ? (size_t)(e - o) : strlen(o);
+    snprintf(out, outlen, "%.*s", (int)(l < outlen ? l : outlen - 1), o);
+    free(dom);
+}
+
+START_TEST(browser_cross_origin)
+{
+    struct tc_user u;
+    char dir[] = "/tmp/wsms-page.XXXXXX", out[512];
+    tc_new_user(&u, "browser");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    chmod(dir, 0755);
+    /* ALLOWED is http://127.0.0.1:5173, OTHER http://127.0.0.1:5174 */
+    browser_call(dir, 5173, &u, out, sizeof(out));
+    ck_assert_msg(strncmp(out, "status=200 total=0 body=", 24) == 0 && strstr(out, " end"),
+                  "from the allowed origin: %s", out);
+    browser_call(dir, 5174, &u, out, sizeof(out));
+    ck_assert_msg(strcmp(out, "failed=TypeError end") == 0, "from a disallowed origin: %s", out);
+    char rm[128];
+    snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+    ck_assert_int_eq(system(rm), 0);
+    tc_user_free(&u);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("cors");
@@ -328,6 +389,7 @@ static Suite *suite(void)
     tcase_add_test(t, actual_answers_carry_headers);
     tcase_add_test(t, head_wherever_get);
     tcase_add_test(t, star_with_credentials_refused);
+    tcase_add_test(t, browser_cross_origin);
     suite_add_tcase(s, t);
     return s;
 }

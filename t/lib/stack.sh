@@ -90,6 +90,7 @@ start)
     timeout=$(sed -n 's/^WSMS_REQUEST_TIMEOUT_SECONDS=//p' "$dir/wsms.env" | tail -n 1)
     sed -e "s#@RUNDIR@#$dir#g" -e "s#@PORT@#$port#g" -e "s#@FCGI@#$upstream#g" \
         -e "s#@USER@#$user_line#g" -e "s#@MAX_BODY@#${max_body:-1048576}#g" \
+        -e "s#@DOCS@#${WSMS_DOCS_DIR:-$top/build/cache/docs}#g" \
         -e "s#@READ_TIMEOUT@#$(( ${timeout:-30} + 15 ))#g" \
         "$top/nginx/wsms-dev.conf.in" > "$dir/nginx.conf"
     if [ "${STACK_LAUNCHER:-spawn-fcgi}" = socket-activate ]; then
