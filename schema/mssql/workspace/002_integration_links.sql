@@ -4,10 +4,10 @@
 -- project in integration_display_name. The UPDATE is its own batch: SQL
 -- Server compiles a batch before the columns exist. The unique index is
 -- filtered because SQL Server counts NULLs as equal.
-ALTER TABLE {{schema}}.workspace_integrations ADD
-    external_id      NVARCHAR(255)  NULL,
-    status_reason    NVARCHAR(1000) NULL,
-    last_checked_utc DATETIME2(3)   NULL;
+-- One column per ALTER: SQL Server takes a list after ADD, Babelfish does not.
+ALTER TABLE {{schema}}.workspace_integrations ADD external_id NVARCHAR(255) NULL;
+ALTER TABLE {{schema}}.workspace_integrations ADD status_reason NVARCHAR(1000) NULL;
+ALTER TABLE {{schema}}.workspace_integrations ADD last_checked_utc DATETIME2(3) NULL;
 GO
 UPDATE {{schema}}.workspace_integrations SET external_id = integration_display_name
 WHERE external_id IS NULL;
