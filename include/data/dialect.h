@@ -41,6 +41,14 @@ const char *dialect_table_exists_sql(enum db_type t);
 const char *dialect_schema_exists_sql(enum db_type t);
 /* "schema/sqlserver" style directory inside the embedded files. */
 const char *dialect_schema_dir(enum db_type t);
+/* What follows "LIKE ?" for a pattern made by dialect_like_contains:
+ * " ESCAPE '!'", or "" on SQL Server, whose patterns escape with brackets
+ * ([%], [_], [[]): standard T-SQL, and Babelfish ignores ESCAPE. Static. */
+const char *dialect_like_escape(enum db_type t);
+/* The LIKE pattern "contains q" (ASCII lower-cased, LIKE characters
+ * literal) into out[0..n); -1 when it does not fit (n >= 3 * strlen(q) + 3
+ * always does). */
+int dialect_like_contains(enum db_type t, const char *q, char *out, size_t n);
 /* Labels of enum db_errclass by value ("other", "conflict", "connection"),
  * for the metrics; *n gets the count. Static. */
 const char *const *dialect_errclass_names(size_t *n);

@@ -178,6 +178,37 @@ static bool has(const char *msg, const char *needle)
     return msg && strcasestr(msg, needle) != NULL;
 }
 
+const char *dialect_like_escape(enum db_type t)
+{
+    return t == DB_SQLSERVER ? "" : " ESCAPE '!'";
+}
+
+int dialect_like_contains(enum db_type t, const char *q, char *out, size_t n)
+{
+    size_t o = 0;
+    if (n < 3)
+        return -1;
+    out[o++] = '%';
+    for (; *q; q++) {
+        char c = (*q >= 'A' && *q <= 'Z') ? (char)(*q - 'A' + 'a') : *q;
+        bool special = c == '%' || c == '_' || c == '[' || (t != DB_SQLSERVER && c == '!');
+        if (o + (special ? 3 : 1) + 2 > n)
+            return -1;
+        if (special && t == DB_SQLSERVER) {
+            out[o++] = '[';
+            out[o++] = c;
+            out[o++] = ']';
+            continue;
+        }
+        if (special)
+            out[o++] = '!';
+        out[o++] = c;
+    }
+    out[o++] = '%';
+    out[o] = '\0';
+    return 0;
+}
+
 const char *const *dialect_errclass_names(size_t *n)
 {
     static const char *const names[] = {"other", "conflict", "connection"};

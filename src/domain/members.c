@@ -88,17 +88,19 @@ wsms_err members_list(struct request *rq, const struct members_filter *f, long l
     cJSON *arr = NULL;
     /* q matches the email or the display name (contains, ASCII
      * case-insensitive); role exactly; each a parameter, '' = any */
-    static const char where[] =
-        "WHERE m.workspace_id = ? AND (? = '' OR LOWER(m.user_email) LIKE ? "
-        "ESCAPE '!' OR LOWER(m.display_name) LIKE ? ESCAPE '!') AND "
-        "(? = '' OR m.role = ?)";
+    const char *esc = dialect_like_escape(db_type());
+    const char *where = arena_printf(rq->arena,
+                                     "WHERE m.workspace_id = ? AND (? = '' OR "
+                                     "LOWER(m.user_email) LIKE ?%s OR LOWER(m.display_name) "
+                                     "LIKE ?%s) AND (? = '' OR m.role = ?)",
+                                     esc, esc);
     const char *q = f && f->q && *f->q ? f->q : "";
     const char *role = f && f->role ? role_name(f->role) : "";
     const char *pat = *q ? ws_like_pattern(rq->arena, q) : "%";
     wsms_err e = E_INTERNAL_SERVER_ERROR;
     *out = NULL;
     *total = 0;
-    if (!pat || !role)
+    if (!pat || !role || !where)
         goto out;
     e = db_query(
         rq->arena, &rows,

@@ -437,23 +437,14 @@ bool ws_sort_valid(const char *sort)
     return order_sql(sort) != NULL;
 }
 
-/* LIKE pattern "%q%" with ! escaping, ASCII-lowercased; NULL on no memory. */
+/* LIKE pattern "%q%" for this database (dialect_like_contains); NULL on
+ * no memory. */
 static char *contains_pattern(struct arena *a, const char *q)
 {
-    size_t n = strlen(q);
-    char *p = arena_alloc(a, 2 * n + 3);
-    if (!p)
+    size_t n = 3 * strlen(q) + 3;
+    char *p = arena_alloc(a, n);
+    if (!p || dialect_like_contains(db_type(), q, p, n) != 0)
         return NULL;
-    size_t o = 0;
-    p[o++] = '%';
-    for (size_t i = 0; i < n; i++) {
-        char c = q[i];
-        if (c == '%' || c == '_' || c == '!' || c == '[')
-            p[o++] = '!';
-        p[o++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-    }
-    p[o++] = '%';
-    p[o] = '\0';
     return p;
 }
 
@@ -473,21 +464,18 @@ wsms_err ws_list(struct request *rq, const struct ws_list_opts *o, cJSON **out, 
     const char *order = order_sql(o->sort ? o->sort : "-created_at");
     const char *pat = o->q && *o->q ? contains_pattern(rq->arena, o->q) : "%";
     /* active workspaces of any member, archived ones of their owners only;
-     * parameters: user_id, email, role floor (OWNER for archived), pattern */
-    const char *from = archived
-                           ? "FROM pmassist_master.Workspace w WHERE w.is_active = 0 AND "
-                             "w.status = 'Archived' AND EXISTS (SELECT 1 FROM "
-                             "pmassist_master.WorkspaceMember m WHERE m.workspace_id = w.id AND "
-                             "(m.user_id = ? OR (m.user_id IS NULL AND m.user_email = ?)) AND "
-                             "m.role = 'OWNER') AND LOWER(w.name) LIKE ? ESCAPE '!'"
-                           : "FROM pmassist_master.Workspace w WHERE w.is_active = 1 AND EXISTS "
-                             "(SELECT 1 FROM pmassist_master.WorkspaceMember m WHERE "
-                             "m.workspace_id = w.id AND (m.user_id = ? OR (m.user_id IS NULL AND "
-                             "m.user_email = ?))) AND LOWER(w.name) LIKE ? ESCAPE '!'";
+     * parameters: user_id, email, pattern */
+    const char *from = arena_printf(
+        rq->arena,
+        "FROM pmassist_master.Workspace w WHERE w.is_active = %d AND %sEXISTS (SELECT 1 FROM "
+        "pmassist_master.WorkspaceMember m WHERE m.workspace_id = w.id AND (m.user_id = ? OR "
+        "(m.user_id IS NULL AND m.user_email = ?))%s) AND LOWER(w.name) LIKE ?%s",
+        archived ? 0 : 1, archived ? "w.status = 'Archived' AND " : "",
+        archived ? " AND m.role = 'OWNER'" : "", dialect_like_escape(db_type()));
     *out = NULL;
     *total = 0;
     wsms_err e = E_INTERNAL_SERVER_ERROR;
-    if (!order || !pat)
+    if (!order || !pat || !from)
         goto out;
     const char *csql = arena_printf(rq->arena, "SELECT COUNT(*) %s", from);
     if (!csql)

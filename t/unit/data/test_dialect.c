@@ -140,6 +140,22 @@ START_TEST(util_helpers)
 }
 END_TEST
 
+START_TEST(like_patterns)
+{
+    char p[64];
+    ck_assert_int_eq(dialect_like_contains(DB_POSTGRES, "A%b_c!d[", p, sizeof(p)), 0);
+    ck_assert_str_eq(p, "%a!%b!_c!!d![%");
+    ck_assert_int_eq(dialect_like_contains(DB_SQLITE, "x", p, sizeof(p)), 0);
+    ck_assert_str_eq(p, "%x%");
+    ck_assert_int_eq(dialect_like_contains(DB_SQLSERVER, "A%b_c!d[", p, sizeof(p)), 0);
+    ck_assert_str_eq(p, "%a[%]b[_]c!d[[]%");
+    ck_assert_str_eq(dialect_like_escape(DB_POSTGRES), " ESCAPE '!'");
+    ck_assert_str_eq(dialect_like_escape(DB_SQLSERVER), "");
+    ck_assert_int_eq(dialect_like_contains(DB_SQLSERVER, "%%%", p, 10), -1);
+    ck_assert_int_eq(dialect_like_contains(DB_SQLSERVER, "%%%", p, 12), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dialect");
@@ -150,6 +166,7 @@ int main(void)
     tcase_add_test(tc, connection_strings);
     tcase_add_test(tc, error_classes);
     tcase_add_test(tc, util_helpers);
+    tcase_add_test(tc, like_patterns);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
