@@ -38,7 +38,8 @@ cflags="-O1 -g -fno-omit-frame-pointer $san -Iinclude -Ibuild/asan/gen -It/lib $
 mkdir -p "$out/obj" "$out/artifacts"
 objs=""
 for src in src/*/*.c src/*/*/*.c build/asan/gen/embedded.c t/lib/tokens.c; do
-    o=$out/obj/$(basename "$src" .c).o
+    # objects named by path: two layers may each have a module of one name
+    o=$out/obj/$(echo "${src%.c}" | tr / _).o
     if [ ! -f "$o" ] || [ -n "$(find "$src" include t/lib -newer "$o" \( -name '*.h' -o -name "$(basename "$src")" \) 2>/dev/null | head -n 1)" ]; then
         # err.c's "#name + 2" is deliberate; clang warns about it
         extra=-Wno-string-plus-int
