@@ -95,8 +95,10 @@ start)
         "$top/nginx/wsms-dev.conf.in" > "$dir/nginx.conf"
     if [ "${STACK_LAUNCHER:-spawn-fcgi}" = socket-activate ]; then
         # one worker handed its socket the way systemd does (LISTEN_FDS)
+        # it passes on only the variables named with -E: the run's
+        # odbcinst.ini (no psqlODBC CommLog) too
         systemd-socket-activate -l "127.0.0.1:$fport" -E WSMS_ENV_FILE="$dir/wsms.env" \
-            "$wsmsd" >> "$dir/wsmsd.log" 2>&1 &
+            ${ODBCSYSINI:+-E ODBCSYSINI="$ODBCSYSINI"} "$wsmsd" >> "$dir/wsmsd.log" 2>&1 &
         echo $! > "$dir/wsmsd.pid"
     elif [ "$sockets" -ge 1 ]; then
         # one `wsmsd --workers 1` per socket, like one systemd instance each
