@@ -201,15 +201,16 @@ static void expect_nginx_json(const struct tresp *r, long status, const char *co
 START_TEST(nginx_own_errors_are_json)
 {
     /* 5,000 query parameters: over nginx's request line limit */
-    size_t n = 5000;
-    char *path = malloc(16 + n * 8);
+    size_t n = 5000, cap = 16 + n * 8, used;
+    char *path = malloc(cap);
     struct tresp r;
     ck_assert_ptr_nonnull(path);
-    strcpy(path, "/health?");
-    char *p = path + strlen(path);
-    for (size_t i = 0; i < n; i++)
-        p += sprintf(p, "p%zu=1&", i % 1000);
-    *p = '\0';
+    used = (size_t)snprintf(path, cap, "/health?");
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(path + used, cap - used, "p%zu=1&", i % 1000);
+        ck_assert(w > 0 && (size_t)w < cap - used);
+        used += (size_t)w;
+    }
     ck_assert_int_eq(tc_request(&r, "GET", path, NULL, NULL), 0);
     free(path);
     expect_nginx_json(&r, 414, "INVALID_REQUEST");
