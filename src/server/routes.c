@@ -8,6 +8,7 @@
 #include "api/api_integrations.h"
 #include "api/api_ops.h"
 #include "api/api_members.h"
+#include "api/api_runs.h"
 #include "api/api_system.h"
 #include "api/api_workspaces.h"
 #include "api/api_ws_integrations.h"
@@ -72,6 +73,17 @@ static const struct route routes[] = {
      ROLE_ADMIN, "ws_integrations.delete"},
     {"POST", "/workspaces/{id}/integrations/{integration_id}/test", api_wsi_test, AUTH_WORKSPACE,
      ROLE_ADMIN, "ws_integrations.test"},
+    {"POST", "/workspaces/{id}/jobs/{job_id}/runs", api_runs_create, AUTH_WORKSPACE, ROLE_MEMBER,
+     "runs.create"},
+    {"GET", "/workspaces/{id}/runs", api_runs_list, AUTH_WORKSPACE, ROLE_VIEWER, "runs.list"},
+    {"GET", "/workspaces/{id}/runs/{run_id}", api_runs_get, AUTH_WORKSPACE, ROLE_VIEWER,
+     "runs.get"},
+    {"POST", "/workspaces/{id}/runs/{run_id}/cancel", api_runs_cancel, AUTH_WORKSPACE, ROLE_MEMBER,
+     "runs.cancel"},
+    {"GET", "/workspaces/{id}/artifacts", api_artifacts_list, AUTH_WORKSPACE, ROLE_VIEWER,
+     "artifacts.list"},
+    {"GET", "/workspaces/{id}/artifacts/{artifact_id}", api_artifacts_get, AUTH_WORKSPACE,
+     ROLE_VIEWER, "artifacts.get"},
 };
 
 const struct route *routes_table(size_t *n)
