@@ -35,7 +35,7 @@ int64_t runs_now_ms(void)
 {
     int64_t now = now_ms();
     const struct config *cfg = config_get();
-    const char *f = getenv("WSMS_TEST_CLOCK_FILE");
+    const char *f = cfg->test_clock_file;
     if (!cfg->test_hooks || !f || !*f)
         return now;
     FILE *fp = fopen(f, "r");
