@@ -3,9 +3,11 @@
  * src/openapi.json against this table. */
 #include "server/routes.h"
 
+#include "api/api_agents.h"
 #include "api/api_apikeys.h"
 #include "api/api_auth.h"
 #include "api/api_integrations.h"
+#include "api/api_jobs.h"
 #include "api/api_ops.h"
 #include "api/api_members.h"
 #include "api/api_runs.h"
@@ -84,6 +86,25 @@ static const struct route routes[] = {
      "artifacts.list"},
     {"GET", "/workspaces/{id}/artifacts/{artifact_id}", api_artifacts_get, AUTH_WORKSPACE,
      ROLE_VIEWER, "artifacts.get"},
+    /* automation: agents and jobs (issue 15) */
+    {"GET", "/agent-types", api_agent_types, AUTH_USER, ROLE_NONE, "agent_types.list"},
+    {"GET", "/workspaces/{id}/agents", api_agents_list, AUTH_WORKSPACE, ROLE_VIEWER, "agents.list"},
+    {"POST", "/workspaces/{id}/agents", api_agents_create, AUTH_WORKSPACE, ROLE_ADMIN,
+     "agents.create"},
+    {"GET", "/workspaces/{id}/agents/{agent_id}", api_agents_get, AUTH_WORKSPACE, ROLE_VIEWER,
+     "agents.get"},
+    {"PATCH", "/workspaces/{id}/agents/{agent_id}", api_agents_update, AUTH_WORKSPACE, ROLE_ADMIN,
+     "agents.update"},
+    {"DELETE", "/workspaces/{id}/agents/{agent_id}", api_agents_delete, AUTH_WORKSPACE, ROLE_ADMIN,
+     "agents.delete"},
+    {"GET", "/workspaces/{id}/jobs", api_jobs_list, AUTH_WORKSPACE, ROLE_VIEWER, "jobs.list"},
+    {"POST", "/workspaces/{id}/jobs", api_jobs_create, AUTH_WORKSPACE, ROLE_ADMIN, "jobs.create"},
+    {"GET", "/workspaces/{id}/jobs/{job_id}", api_jobs_get, AUTH_WORKSPACE, ROLE_VIEWER,
+     "jobs.get"},
+    {"PATCH", "/workspaces/{id}/jobs/{job_id}", api_jobs_update, AUTH_WORKSPACE, ROLE_ADMIN,
+     "jobs.update"},
+    {"DELETE", "/workspaces/{id}/jobs/{job_id}", api_jobs_delete, AUTH_WORKSPACE, ROLE_ADMIN,
+     "jobs.delete"},
 };
 
 const struct route *routes_table(size_t *n)
