@@ -408,6 +408,19 @@ START_TEST(cancel_running_kills_executor)
     ts_job(&owner, ws, "stalls", ag_stall, "", job);
     ts_run_now(&owner, ws, job, run);
     cJSON_Delete(ts_wait(&owner, ws, run, "RUNNING", 30));
+    /* the executor is inside the provider call (the fake stalls it) */
+    bool called = false;
+    for (int i = 0; i < 100 && !called; i++, msleep(100)) {
+        cJSON *reqs = th_fake_requests(fake_url);
+        const cJSON *q;
+        cJSON_ArrayForEach(q, reqs)
+        {
+            const char *p = tc_jstr(q, "path");
+            called = called || (p && strstr(p, "/s/stall/"));
+        }
+        cJSON_Delete(reqs);
+    }
+    ck_assert_msg(called, "the executor never called the provider");
     cancel_expect(run, 200, NULL);
     cJSON *o = ts_run(&owner, ws, run);
     expect_path(o, "PENDING>RUNNING>CANCELLED");
@@ -417,9 +430,13 @@ START_TEST(cancel_running_kills_executor)
     int found = 1;
     for (int i = 0; i < 50 && found; i++, msleep(100))
         found = th_run_sh("grep -q 'run %s is no longer ours' %s", run, log);
+    if (found != 0)
+        th_run_sh("tail -n 40 %s >&2", log);
     ck_assert_msg(found == 0, "the executor of run %s was not stopped", run);
-    ck_assert_msg(th_run_sh("pgrep -f 'scheduler-exec .* %s' > /dev/null", run) != 0,
-                  "the executor of %s still runs", run);
+    int alive = 0;
+    for (int i = 0; i < 30 && alive == 0; i++, msleep(100))
+        alive = th_run_sh("pgrep -f 'scheduler-exe[c] .* %s' > /dev/null", run);
+    ck_assert_msg(alive != 0, "the executor of %s still runs", run);
     o = ts_run(&owner, ws, run);
     expect_path(o, "PENDING>RUNNING>CANCELLED");
     cJSON_Delete(o);

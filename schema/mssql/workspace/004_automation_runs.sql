@@ -45,6 +45,7 @@ CREATE TABLE {{schema}}.automation_run_transitions (
     transition_id      UNIQUEIDENTIFIER NOT NULL,
     workspace_id       UNIQUEIDENTIFIER NOT NULL,
     job_run_id         UNIQUEIDENTIFIER NOT NULL,
+    seq                INT              NOT NULL,
     from_status        NVARCHAR(16)     NULL,
     to_status          NVARCHAR(16)     NOT NULL,
     at_utc             DATETIME2(3)     NOT NULL,
@@ -54,7 +55,7 @@ CREATE TABLE {{schema}}.automation_run_transitions (
 );
 GO
 CREATE INDEX IX_{{schema}}_transitions_run
-    ON {{schema}}.automation_run_transitions (workspace_id, job_run_id, at_utc);
+    ON {{schema}}.automation_run_transitions (workspace_id, job_run_id, seq);
 GO
 CREATE TABLE {{schema}}.file_artifacts (
     file_artifact_id   UNIQUEIDENTIFIER NOT NULL,

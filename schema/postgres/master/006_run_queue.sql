@@ -29,3 +29,21 @@ CREATE TABLE pmassist_master.SchedulerCounter (
     value BIGINT      NOT NULL,
     CONSTRAINT pk_schedulercounter PRIMARY KEY (name)
 );
+GO
+INSERT INTO pmassist_master.SchedulerCounter (name, value) VALUES ('fires', 0);
+GO
+INSERT INTO pmassist_master.SchedulerCounter (name, value) VALUES ('fire_lag_ms_sum', 0);
+GO
+INSERT INTO pmassist_master.SchedulerCounter (name, value) VALUES ('missed_fires', 0);
+GO
+INSERT INTO pmassist_master.SchedulerCounter (name, value) VALUES ('runs_succeeded', 0);
+GO
+INSERT INTO pmassist_master.SchedulerCounter (name, value) VALUES ('runs_failed', 0);
+GO
+INSERT INTO pmassist_master.SchedulerCounter (name, value) VALUES ('runs_timed_out', 0);
+GO
+INSERT INTO pmassist_master.SchedulerCounter (name, value) VALUES ('runs_cancelled', 0);
+GO
+INSERT INTO pmassist_master.SchedulerCounter (name, value) VALUES ('runs_skipped', 0);
+GO
+INSERT INTO pmassist_master.SchedulerCounter (name, value) VALUES ('lease_expiries', 0);

@@ -45,6 +45,7 @@ CREATE TABLE {{schema}}.automation_run_transitions (
     transition_id      VARCHAR(36)      NOT NULL,
     workspace_id       VARCHAR(36)      NOT NULL,
     job_run_id         VARCHAR(36)      NOT NULL,
+    seq                INT              NOT NULL,
     from_status        VARCHAR(16)      NULL,
     to_status          VARCHAR(16)      NOT NULL,
     at_utc             TIMESTAMP(3)     NOT NULL,
@@ -54,7 +55,7 @@ CREATE TABLE {{schema}}.automation_run_transitions (
 );
 GO
 CREATE INDEX IX_{{schema}}_transitions_run
-    ON {{schema}}.automation_run_transitions (workspace_id, job_run_id, at_utc);
+    ON {{schema}}.automation_run_transitions (workspace_id, job_run_id, seq);
 GO
 CREATE TABLE {{schema}}.file_artifacts (
     file_artifact_id   VARCHAR(36)      NOT NULL,

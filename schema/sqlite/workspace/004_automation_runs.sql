@@ -44,6 +44,7 @@ CREATE TABLE pmassist_master.{{schema}}__automation_run_transitions (
     transition_id TEXT      NOT NULL PRIMARY KEY,
     workspace_id  TEXT      NOT NULL,
     job_run_id    TEXT      NOT NULL,
+    seq           INTEGER   NOT NULL,
     from_status   TEXT      NULL,
     to_status     TEXT      NOT NULL,
     at_utc        TIMESTAMP NOT NULL,
@@ -52,7 +53,7 @@ CREATE TABLE pmassist_master.{{schema}}__automation_run_transitions (
 );
 GO
 CREATE INDEX pmassist_master.ix_{{schema}}__transitions_run
-    ON {{schema}}__automation_run_transitions (workspace_id, job_run_id, at_utc);
+    ON {{schema}}__automation_run_transitions (workspace_id, job_run_id, seq);
 GO
 CREATE TABLE pmassist_master.{{schema}}__file_artifacts (
     file_artifact_id   TEXT      NOT NULL PRIMARY KEY,

@@ -182,15 +182,18 @@ static wsms_err insert_transition(struct arena *a, const char *schema, const cha
     const char *t = tbl(a, schema, "automation_run_transitions");
     if (!t || guid_new(tid) != 0)
         return E_INTERNAL_SERVER_ERROR;
+    /* seq orders a run's transitions whatever the clocks of the actors;
+     * the run row's conditional UPDATE serialises them */
     const char *sql = arena_printf(a,
-                                   "INSERT INTO %s (transition_id, workspace_id, job_run_id, "
+                                   "INSERT INTO %s (transition_id, workspace_id, job_run_id, seq, "
                                    "from_status, to_status, at_utc, actor, reason) "
-                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                   t);
+                                   "SELECT ?, ?, ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, ? "
+                                   "FROM %s WHERE workspace_id = ? AND job_run_id = ?",
+                                   t, t);
     if (!sql)
         return E_INTERNAL_SERVER_ERROR;
-    return db_exec(NULL, sql, "ssssstss", tid, ws_id, run_id, from, to, at, actor,
-                   cut(a, reason, REASON_MAX));
+    return db_exec(NULL, sql, "ssssstssss", tid, ws_id, run_id, from, to, at, actor,
+                   cut(a, reason, REASON_MAX), ws_id, run_id);
 }
 
 /* The run row, its first transition (-> PENDING) and its RunQueue row. */
@@ -944,14 +947,14 @@ wsms_err runs_get(struct request *rq, const char *run_id, cJSON **out)
         "trigger_kind AS s2, status AS s3, lease_owner AS s4, error_message AS s5, reason AS s6, "
         "created_by AS s7, scheduled_for_utc AS t1, created_utc AS t2, not_before_utc AS t3, "
         "started_utc AS t4, completed_utc AS t5, lease_expires_utc AS t6, timeout_at_utc AS t7, "
-        "attempt AS n1 FROM %s WHERE job_run_id = ? AND workspace_id = ? "
+        "attempt AS n1, NULL AS n2 FROM %s WHERE job_run_id = ? AND workspace_id = ? "
         "UNION ALL SELECT 't', transition_id, NULL, NULL, from_status, to_status, actor, reason, "
-        "NULL, NULL, NULL, at_utc, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM %s "
+        "NULL, NULL, NULL, at_utc, NULL, NULL, NULL, NULL, NULL, NULL, NULL, seq FROM %s "
         "WHERE job_run_id = ? AND workspace_id = ? "
         "UNION ALL SELECT 'a', file_artifact_id, workspace_agent_id, job_run_id, type, blob_url, "
         "file_name, content_type, created_by_user_id, NULL, NULL, created_utc, NULL, NULL, NULL, "
-        "NULL, NULL, NULL, size_bytes FROM %s WHERE job_run_id = ? AND workspace_id = ? "
-        "ORDER BY k, t1, g1",
+        "NULL, NULL, NULL, size_bytes, NULL FROM %s WHERE job_run_id = ? AND workspace_id = ? "
+        "ORDER BY k, n2, t1, g1",
         runs, trs, arts);
     if (!sql)
         return E_INTERNAL_SERVER_ERROR;
