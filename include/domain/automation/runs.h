@@ -50,7 +50,8 @@ struct run_change {
 
 /* The clock of the runs service and the scheduler: now_ms(), moved by the
  * number of seconds in the file WSMS_TEST_CLOCK_FILE names (read at each
- * call) when WSMS_TEST_HOOKS is on. */
+ * call) when WSMS_TEST_HOOKS is on; "@<ms>" in the file stops the clock at
+ * that instant (UTC ms). */
 int64_t runs_now_ms(void);
 
 /* Moves run_id of the workspace (schema ws_...) from `from` to `to`. *won

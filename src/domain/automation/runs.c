@@ -42,6 +42,15 @@ int64_t runs_now_ms(void)
     if (!fp)
         return now;
     long long s = 0;
+    char at = 0;
+    /* "@<ms>": the clock stands at that instant; else seconds ahead */
+    if (fscanf(fp, " %c", &at) == 1 && at == '@') {
+        long long ms = 0;
+        int ok = fscanf(fp, "%lld", &ms) == 1;
+        fclose(fp);
+        return ok && ms > 0 ? (int64_t)ms : now;
+    }
+    rewind(fp);
     if (fscanf(fp, "%lld", &s) != 1)
         s = 0;
     fclose(fp);
