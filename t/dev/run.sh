@@ -1,7 +1,8 @@
 #!/bin/sh
 # Local run: installs what is missing, builds, migrates the embedded SQLite
 # database and starts nginx on 127.0.0.1:$WSMS_PORT (8080) in front of
-# $WSMS_WORKERS (4) spawn-fcgi workers, then follows the worker log.
+# $WSMS_WORKERS (4) spawn-fcgi workers and $WSMS_SCHEDULERS (1) `wsmsd
+# scheduler` processes, then follows the log.
 # Ctrl-C or SIGTERM stops everything it started; so does
 # `sh t/dev/run.sh stop` from another terminal (it signals this script,
 # whose pid is in run/run.pid). Settings come from ./.env (created on first
@@ -83,8 +84,10 @@ cleanup() {
 }
 echo $$ > "$rundir/run.pid"
 trap cleanup INT TERM
-echo "== start (nginx on port $port, $workers workers)"
-export STACK_ENV=$top/.env STACK_PORT=$port WSMS_WORKERS=$workers
+echo "== start (nginx on port $port, $workers workers, $schedulers scheduler(s))"
+schedulers=${WSMS_SCHEDULERS:-1}
+case $schedulers in '' | *[!0-9]*) echo "run.sh: WSMS_SCHEDULERS=$schedulers is not a number" >&2; exit 2 ;; esac
+export STACK_ENV=$top/.env STACK_PORT=$port WSMS_WORKERS=$workers STACK_SCHEDULERS=$schedulers
 export DB_PATH=${DB_PATH:-$top/data}
 if ! url=$(sh t/lib/stack.sh start "$rundir"); then
     rm -f "$rundir/run.pid"

@@ -18,6 +18,10 @@
 # `fastcgi_next_upstream` can retry an idempotent request on another worker.
 # DIR/wsmsd.pid then holds one supervisor pid per line (in socket order) and
 # DIR/fcgi_ports every port; DIR/fcgi_port is the first one. stop stops all.
+#
+# STACK_SCHEDULERS=N (default 0) also starts N `wsmsd scheduler` processes
+# on the same settings (their log lines go to DIR/wsmsd.log too), pids in
+# DIR/scheduler.pid; stop sends them SIGTERM (they drain) before the rest.
 set -eu
 cmd=$1 dir=$2
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,6 +31,16 @@ free_port() {
 }
 
 stop_stack() {
+    if [ -f "$dir/scheduler.pid" ]; then
+        spids=$(cat "$dir/scheduler.pid")
+        for pid in $spids; do kill -TERM "$pid" 2>/dev/null || true; done
+        for pid in $spids; do
+            i=0
+            while kill -0 "$pid" 2>/dev/null && [ $i -lt 400 ]; do sleep 0.1; i=$((i + 1)); done
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+        rm -f "$dir/scheduler.pid"
+    fi
     [ -f "$dir/nginx.pid" ] && kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true
     if [ -f "$dir/wsmsd.pid" ]; then
         # one supervisor pid per line (several with STACK_SOCKETS)
@@ -132,6 +146,15 @@ start)
             exit 1
         fi
         sleep 0.1
+    done
+    schedulers=${STACK_SCHEDULERS:-0}
+    case $schedulers in ''|*[!0-9]*) echo "STACK_SCHEDULERS must be a number" >&2; stop_stack; exit 2 ;; esac
+    n=0
+    : > "$dir/scheduler.pid"
+    while [ $n -lt "$schedulers" ]; do
+        "$wsmsd" scheduler >> "$dir/wsmsd.log" 2>&1 &
+        echo $! >> "$dir/scheduler.pid"
+        n=$((n + 1))
     done
     echo "$url" > "$dir/url"
     echo "$fport" > "$dir/fcgi_port"
