@@ -1,7 +1,9 @@
 #include "api/api_ops.h"
 
 #include "core/config.h"
+#include "core/arena.h"
 #include "core/metrics.h"
+#include "domain/automation/runs.h"
 
 #include <string.h>
 
@@ -45,7 +47,11 @@ wsms_err api_metrics(struct request *rq, struct response *rs)
     if (!allowed(rq))
         return resp_error(rs, E_PERMISSION_DENIED, "Metrics are not available to this client");
     char *body = metrics_render(rq->arena);
-    if (!body)
+    /* the schedulers' counters live in the database (any host) */
+    char *sched = body ? runs_metrics_text(rq->arena) : NULL;
+    if (sched && *sched)
+        body = arena_printf(rq->arena, "%s%s", body, sched);
+    if (!body || !sched)
         return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
     rs->status = 200;
     rs->body = body;

@@ -369,6 +369,17 @@ START_TEST(two_schedulers_fire_each_once)
     snprintf(cmd, sizeof(cmd), "test $(cat %s %s | grep -c 'fired job .* (workspace %s)') = %d",
              log1, log2, w, RACE_JOBS);
     ck_assert_msg(th_run_sh("%s", cmd) == 0, "the logs do not show %d fires", RACE_JOBS);
+    /* the counters reach /metrics (from the database, any scheduler) */
+    struct tresp m;
+    ck_assert_int_eq(tc_request(&m, "GET", "/metrics", NULL, NULL), 0);
+    EXPECT(&m, 200, NULL);
+    const char *f = strstr(m.body, "\nwsms_scheduler_fires_total ");
+    ck_assert_msg(f && atol(f + 28) >= RACE_JOBS, "no fires in /metrics");
+    ck_assert(strstr(m.body, "wsms_scheduler_fire_lag_seconds_sum ") != NULL);
+    ck_assert(strstr(m.body, "wsms_scheduler_lease_expiries_total ") != NULL);
+    const char *o = strstr(m.body, "wsms_runs_total{outcome=\"timed_out\"} ");
+    ck_assert_msg(o && atol(o + 37) >= 1, "no timed-out run in /metrics");
+    tc_free(&m);
     /* archived: its jobs fire no more */
     char path[120];
     struct tresp r;

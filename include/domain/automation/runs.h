@@ -102,6 +102,11 @@ wsms_err runs_expired(struct arena *a, int64_t now, size_t limit, struct queued_
 wsms_err runs_count(const char *name, long long delta);
 /* The counters as rows (name, value). */
 wsms_err runs_counters(struct arena *a, struct db_rows *out);
+/* The counters as Prometheus text for /metrics (arena): fires, missed fire
+ * times, fire lag (sum and count), runs by outcome, lease expiries,
+ * summed over every scheduler (they live in the database). "" when they
+ * cannot be read (the rest of /metrics still answers); NULL on no memory. */
+char *runs_metrics_text(struct arena *a);
 
 /* The run row an executor needs (status, job, attempt). */
 struct run_row {

@@ -608,6 +608,45 @@ wsms_err runs_counters(struct arena *a, struct db_rows *out)
     return db_query(a, out, "SELECT name, value FROM pmassist_master.SchedulerCounter", "");
 }
 
+char *runs_metrics_text(struct arena *a)
+{
+    static const char *const outcomes[] = {"succeeded", "failed", "timed_out", "cancelled",
+                                           "skipped"};
+    struct db_rows rows;
+    long long v[16] = {0};
+    static const char *const names[] = {"fires",          "fire_lag_ms_sum", "missed_fires",
+                                        "lease_expiries", "runs_succeeded",  "runs_failed",
+                                        "runs_timed_out", "runs_cancelled",  "runs_skipped"};
+    if (runs_counters(a, &rows) != WSMS_OK) {
+        log_warn(LG, "scheduler counters unavailable for /metrics");
+        return arena_strdup(a, "");
+    }
+    for (int r = 0; r < rows.nrows; r++)
+        for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+            if (db_val(&rows, r, 0) && strcmp(db_val(&rows, r, 0), names[i]) == 0)
+                v[i] = db_val_ll(&rows, r, 1, 0);
+    char *t = arena_printf(
+        a,
+        "# HELP wsms_scheduler_fires_total Scheduled fires (a job's missed fire times fire "
+        "once)\n# TYPE wsms_scheduler_fires_total counter\nwsms_scheduler_fires_total %lld\n"
+        "# HELP wsms_scheduler_missed_fire_times_total Fire times that passed while no "
+        "scheduler ran\n# TYPE wsms_scheduler_missed_fire_times_total counter\n"
+        "wsms_scheduler_missed_fire_times_total %lld\n"
+        "# HELP wsms_scheduler_fire_lag_seconds From a fire time to its fire\n"
+        "# TYPE wsms_scheduler_fire_lag_seconds summary\n"
+        "wsms_scheduler_fire_lag_seconds_sum %.3f\nwsms_scheduler_fire_lag_seconds_count %lld\n"
+        "# HELP wsms_scheduler_lease_expiries_total RUNNING runs taken over after their lease "
+        "expired\n# TYPE wsms_scheduler_lease_expiries_total counter\n"
+        "wsms_scheduler_lease_expiries_total %lld\n"
+        "# HELP wsms_runs_total Runs that reached a final state, by outcome\n"
+        "# TYPE wsms_runs_total counter\n",
+        v[0], v[2], (double)v[1] / 1000.0, v[0], v[3]);
+    for (size_t i = 0; t && i < sizeof(outcomes) / sizeof(*outcomes); i++)
+        t = arena_printf(a, "%swsms_runs_total{outcome=\"%s\"} %lld\n", t, outcomes[i],
+                         v[4 + i]);
+    return t;
+}
+
 static void queued_from(const struct db_rows *rows, int r, struct queued_run *q)
 {
     q->run_id = db_val(rows, r, 0);
