@@ -90,8 +90,7 @@ int main(int argc, char **argv)
             exec_args = argv + i + 1;
             exec_argc = argc - i - 1;
             break;
-        }
-        else if (strcmp(argv[i], "revoke-user") == 0 && i + 1 < argc)
+        } else if (strcmp(argv[i], "revoke-user") == 0 && i + 1 < argc)
             revoke_user = argv[++i];
         else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
             sock = argv[++i];

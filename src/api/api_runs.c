@@ -80,7 +80,7 @@ wsms_err api_runs_cancel(struct request *rq, struct response *rs)
     wsms_err e = runs_cancel(rq, rq->cap[1], &o);
     if (e != WSMS_OK)
         return resp_error(rs, e,
-                          e == E_RESOURCE_NOT_FOUND    ? "No such run"
+                          e == E_RESOURCE_NOT_FOUND   ? "No such run"
                           : e == E_INVALID_TRANSITION ? "Only a PENDING or RUNNING run can be "
                                                         "cancelled"
                                                       : NULL);

@@ -424,8 +424,7 @@ static const char *endpoint_path(const char *endpoint)
 static int blob_call_body(const struct blob_account *a, int64_t deadline, const char *verb,
                           const char *rpath, const struct blob_kv *q, size_t nq,
                           const struct blob_kv *xh, size_t nxh, const char *body, size_t body_len,
-                          const char *content_type, struct httpc_resp *r, char *why,
-                          size_t whylen)
+                          const char *content_type, struct httpc_resp *r, char *why, size_t whylen)
 {
     int rc = -1;
     char date[30];
@@ -519,7 +518,10 @@ static int blob_call_body(const struct blob_account *a, int64_t deadline, const 
     }
 
     bool put = strcmp(verb, "PUT") == 0;
-    wsms_err e = httpc_request_until(verb, url, headers, body ? body : put ? "" : NULL,
+    wsms_err e = httpc_request_until(verb, url, headers,
+                                     body  ? body
+                                     : put ? ""
+                                           : NULL,
                                      body ? body_len : 0, deadline, r, why, whylen);
     if (e != WSMS_OK)
         goto out;
@@ -876,8 +878,8 @@ int blob_put(const char *name, const char *data, size_t len, const char *content
     httpc_resp_free(&r);
     sprintf(rpath, "/%s/%s", container, enc);
     static const struct blob_kv blob_type[] = {{"x-ms-blob-type", "BlockBlob"}};
-    if (blob_call_body(&a, deadline, "PUT", rpath, NULL, 0, blob_type, 1, data, len,
-                       content_type, &r, why, whylen) != 0)
+    if (blob_call_body(&a, deadline, "PUT", rpath, NULL, 0, blob_type, 1, data, len, content_type,
+                       &r, why, whylen) != 0)
         goto out;
     if (r.status != 201) {
         status_why(&r, "put blob", why, whylen);

@@ -97,7 +97,8 @@ static void fire_one(struct arena *a, const struct db_rows *rows, int r, int64_t
             break;
         }
     }
-    if (next >= 0 && next * 1000 <= now && cron_next(&c, now / 1000 - (now / 1000) % 60, &next) != 0)
+    if (next >= 0 && next * 1000 <= now &&
+        cron_next(&c, now / 1000 - (now / 1000) % 60, &next) != 0)
         next = -1;
     iso8601_ms(first, fire_iso);
     if (next >= 0)
@@ -141,9 +142,9 @@ static void fire_one(struct arena *a, const struct db_rows *rows, int r, int64_t
     if (e != WSMS_OK)
         log_error(LG, "fire of job %s at %s failed (%s)", job_id, fire_iso, err_code(e));
     else if (won)
-        log_info(LG, "fired job %s (workspace %s) for %s: run %s, lag %lld ms%s%s, next %s",
-                 job_id, ws_id, fire_iso, run_id, (long long)(now - first),
-                 missed > 1 ? ", " : "", missed > 1 ? reason : "", next >= 0 ? new_iso : "none");
+        log_info(LG, "fired job %s (workspace %s) for %s: run %s, lag %lld ms%s%s, next %s", job_id,
+                 ws_id, fire_iso, run_id, (long long)(now - first), missed > 1 ? ", " : "",
+                 missed > 1 ? reason : "", next >= 0 ? new_iso : "none");
     else
         log_debug(LG, "job %s at %s was fired by another scheduler", job_id, fire_iso);
 }
@@ -238,11 +239,10 @@ static void reap(struct arena *a)
                 strcmp(r.status, "RUNNING") != 0 || !r.lease_owner ||
                 strcmp(r.lease_owner, owner) != 0)
                 break;
-            const char *why = WIFSIGNALED(st)
-                                  ? arena_printf(a, "the executor was killed by signal %d",
-                                                 WTERMSIG(st))
-                                  : arena_printf(a, "the executor exited with status %d",
-                                                 WEXITSTATUS(st));
+            const char *why =
+                WIFSIGNALED(st)
+                    ? arena_printf(a, "the executor was killed by signal %d", WTERMSIG(st))
+                    : arena_printf(a, "the executor exited with status %d", WEXITSTATUS(st));
             end_run(a, s, RUN_FAILED, why ? why : "the executor died", 0);
             break;
         }
@@ -370,9 +370,8 @@ int scheduler_run(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    log_info(LG, "scheduler %s started: %d executors, tick %ld ms, lease %ld s, drain %ld s",
-             owner, nslots, cfg->scheduler_tick_ms, cfg->scheduler_lease_s,
-             cfg->scheduler_drain_s);
+    log_info(LG, "scheduler %s started: %d executors, tick %ld ms, lease %ld s, drain %ld s", owner,
+             nslots, cfg->scheduler_tick_ms, cfg->scheduler_lease_s, cfg->scheduler_drain_s);
     int64_t drain_until = 0;
     for (;;) {
         arena_reset(a);
@@ -381,9 +380,10 @@ int scheduler_run(void)
         if (stop_flag) {
             if (!drain_until) {
                 drain_until = mono_ms() + cfg->scheduler_drain_s * 1000;
-                log_info(LG, "SIGTERM: no more fires or claims; draining %d running run(s) for "
-                             "up to %ld s",
-                             active(), cfg->scheduler_drain_s);
+                log_info(LG,
+                         "SIGTERM: no more fires or claims; draining %d running run(s) for "
+                         "up to %ld s",
+                         active(), cfg->scheduler_drain_s);
             }
             if (active() == 0)
                 break;

@@ -140,8 +140,7 @@ static void expect_path(const cJSON *run, const char *want)
             strcat(got, ">");
         strncat(got, tc_jstr(t, "to"), sizeof(got) - strlen(got) - 1);
     }
-    ck_assert_msg(strcmp(got, want) == 0, "run %s went %s, want %s", tc_jstr(run, "id"), got,
-                  want);
+    ck_assert_msg(strcmp(got, want) == 0, "run %s went %s, want %s", tc_jstr(run, "id"), got, want);
 }
 
 static void cancel_expect(const char *run, long status, const char *code)
@@ -156,8 +155,7 @@ static void cancel_expect(const char *run, long status, const char *code)
 
 static void no_secret_in(const char *what, const char *text)
 {
-    ck_assert_msg(!strstr(text, JIRA_SECRET) && !strstr(text, ADO_SECRET), "a secret in %s",
-                  what);
+    ck_assert_msg(!strstr(text, JIRA_SECRET) && !strstr(text, ADO_SECRET), "a secret in %s", what);
 }
 
 static void no_secret_json(const char *what, const cJSON *o)
@@ -595,8 +593,8 @@ START_TEST(illegal_transitions_refused)
             wsms_err e = runs_transition(a, schema, ws, run, (enum run_state)from,
                                          (enum run_state)to, &c, &won);
             if (!run_transition_allowed(from, to)) {
-                ck_assert_msg(e == E_INVALID_TRANSITION, "%s -> %s: %s",
-                              run_state_name(from), run_state_name(to), err_code(e));
+                ck_assert_msg(e == E_INVALID_TRANSITION, "%s -> %s: %s", run_state_name(from),
+                              run_state_name(to), err_code(e));
                 refused++;
             } else {
                 ck_assert_msg(e == WSMS_OK && !won, "%s -> %s from PENDING happened",

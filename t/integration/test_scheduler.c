@@ -246,14 +246,13 @@ START_TEST(sigkill_run_taken_over_after_lease)
     ck_assert_int_eq(cJSON_GetArraySize(all), 2);
     char retry[64];
     snprintf(retry, sizeof(retry), "%s", tc_jstr(cJSON_GetArrayItem(all, 0), "id"));
-    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(all, 0), "attempt")
-                         ->valueint,
-                     2);
+    ck_assert_int_eq(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(all, 0), "attempt")->valueint, 2);
     cJSON_Delete(all);
     ts_clock_add(40);
     o = ts_wait(&owner, ws, retry, "FAILED", 30);
-    ck_assert_msg(strstr(tc_jstr(o, "error_message"), "blob storage is not configured"),
-                  "error %s", tc_jstr(o, "error_message"));
+    ck_assert_msg(strstr(tc_jstr(o, "error_message"), "blob storage is not configured"), "error %s",
+                  tc_jstr(o, "error_message"));
     cJSON_Delete(o);
     ck_assert_int_eq(ts_sched_stop(b, 20), 0);
     ts_sched_log("survivor", log, sizeof(log));
@@ -304,8 +303,8 @@ START_TEST(sigterm_drains_then_exits)
     ck_assert_msg(took < 5000, "stop took %lld ms", (long long)took);
     o = ts_run(&owner, ws, r1);
     ck_assert_str_eq(tc_jstr(o, "status"), "FAILED");
-    ck_assert_msg(strstr(tc_jstr(o, "error_message"), "WSMS_SCHEDULER_DRAIN_SECONDS"),
-                  "error %s", tc_jstr(o, "error_message"));
+    ck_assert_msg(strstr(tc_jstr(o, "error_message"), "WSMS_SCHEDULER_DRAIN_SECONDS"), "error %s",
+                  tc_jstr(o, "error_message"));
     cJSON_Delete(o);
     expect_executor_gone(r1);
 }

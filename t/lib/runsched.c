@@ -237,8 +237,8 @@ void ts_clock_freeze_ahead(long s)
     char path[600];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    long long ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
-                   (long long)(ts_clock_get() + s) * 1000;
+    long long ms =
+        (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + (long long)(ts_clock_get() + s) * 1000;
     snprintf(path, sizeof(path), "%s/clock", dir);
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);

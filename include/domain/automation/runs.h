@@ -59,9 +59,9 @@ int64_t runs_now_ms(void);
  * request, no such run); E_INVALID_TRANSITION when run_state forbids the
  * pair. Opens its own transaction unless one is open (then it runs in it
  * and the caller commits). Logs one line per transition. */
-wsms_err runs_transition(struct arena *a, const char *schema, const char *ws_id,
-                         const char *run_id, enum run_state from, enum run_state to,
-                         const struct run_change *c, bool *won);
+wsms_err runs_transition(struct arena *a, const char *schema, const char *ws_id, const char *run_id,
+                         enum run_state from, enum run_state to, const struct run_change *c,
+                         bool *won);
 
 /* A root run of job_id and the PENDING waiting runs of its downstream jobs.
  * trigger "schedule" (fire_key "s:<iso>", scheduled_for_ms set) or

@@ -57,8 +57,8 @@ int executor_run(struct arena *a, const char *schema, const char *ws_id, const c
         const char *m = arena_printf(a, "no executor for agent type %s", j.agent_type);
         return fail_run(a, schema, ws_id, run_id, m ? m : "no executor for the agent type");
     }
-    log_info(LG, "run %s: job %s (%s), attempt %d, agent %s", run_id, j.job_id, j.name,
-             r.attempt, j.agent_type);
+    log_info(LG, "run %s: job %s (%s), attempt %d, agent %s", run_id, j.job_id, j.name, r.attempt,
+             j.agent_type);
     struct snapshot_result res;
     int64_t now = runs_now_ms();
     e = snapshot_run(a, schema, ws_id, &j, run_id, now, &res);

@@ -184,8 +184,8 @@ struct ins {
 };
 
 static wsms_err insert_transition(struct arena *a, const char *schema, const char *ws_id,
-                                  const char *run_id, const char *from, const char *to,
-                                  int64_t at, const char *actor, const char *reason)
+                                  const char *run_id, const char *from, const char *to, int64_t at,
+                                  const char *actor, const char *reason)
 {
     char tid[GUID_LEN + 1];
     const char *t = tbl(a, schema, "automation_run_transitions");
@@ -242,8 +242,8 @@ static wsms_err insert_run(struct arena *a, const char *schema, const char *ws_i
                 "ssssit", r->id, ws_id, schema, r->job_id, (long long)(r->waiting ? 1 : 0),
                 r->not_before);
     if (e == WSMS_OK)
-        log_info(LG, "run %s of job %s (workspace %s) created PENDING%s: %s, attempt %d, %s",
-                 r->id, r->job_id, ws_id, r->waiting ? " waiting" : "", r->trigger, r->attempt,
+        log_info(LG, "run %s of job %s (workspace %s) created PENDING%s: %s, attempt %d, %s", r->id,
+                 r->job_id, ws_id, r->waiting ? " waiting" : "", r->trigger, r->attempt,
                  r->fire_key);
     return e;
 }
@@ -489,9 +489,9 @@ static wsms_err after_final(struct arena *a, const char *schema, const char *ws_
     return skip_children(a, schema, ws_id, r.chain_id, r.job_id, to, now);
 }
 
-wsms_err runs_transition(struct arena *a, const char *schema, const char *ws_id,
-                         const char *run_id, enum run_state from, enum run_state to,
-                         const struct run_change *c, bool *won)
+wsms_err runs_transition(struct arena *a, const char *schema, const char *ws_id, const char *run_id,
+                         enum run_state from, enum run_state to, const struct run_change *c,
+                         bool *won)
 {
     long n = 0;
     wsms_err e;
@@ -570,8 +570,7 @@ wsms_err runs_transition(struct arena *a, const char *schema, const char *ws_id,
                     "lease_expires_utc = ?, timeout_at_utc = ? WHERE job_run_id = ?",
                     "stts", c->lease_owner, c->lease_expires_ms, c->timeout_at_ms, run_id);
     } else {
-        e = db_exec(NULL, "DELETE FROM pmassist_master.RunQueue WHERE job_run_id = ?", "s",
-                    run_id);
+        e = db_exec(NULL, "DELETE FROM pmassist_master.RunQueue WHERE job_run_id = ?", "s", run_id);
         char counter[32];
         snprintf(counter, sizeof(counter), "runs_%s", sto);
         for (char *p = counter; *p; p++)
@@ -642,8 +641,7 @@ char *runs_metrics_text(struct arena *a)
         "# TYPE wsms_runs_total counter\n",
         v[0], v[2], (double)v[1] / 1000.0, v[0], v[3]);
     for (size_t i = 0; t && i < sizeof(outcomes) / sizeof(*outcomes); i++)
-        t = arena_printf(a, "%swsms_runs_total{outcome=\"%s\"} %lld\n", t, outcomes[i],
-                         v[4 + i]);
+        t = arena_printf(a, "%swsms_runs_total{outcome=\"%s\"} %lld\n", t, outcomes[i], v[4 + i]);
     return t;
 }
 
@@ -937,13 +935,13 @@ wsms_err runs_list(struct request *rq, const char *job_id, const char *status, l
     *total = 0;
     if (!t)
         return E_INTERNAL_SERVER_ERROR;
-    const char *sql = arena_printf(rq->arena,
-                                   "SELECT " RUN_COLS ", COUNT(*) OVER () FROM %s WHERE "
-                                   "workspace_id = ?%s%s ORDER BY created_utc DESC, job_run_id "
-                                   "DESC%s",
-                                   t, job_id ? " AND job_id = ?" : "",
-                                   status ? " AND status = ?" : "",
-                                   dialect_page_sql(db_type(), limit, offset, pg));
+    const char *sql =
+        arena_printf(rq->arena,
+                     "SELECT " RUN_COLS ", COUNT(*) OVER () FROM %s WHERE "
+                     "workspace_id = ?%s%s ORDER BY created_utc DESC, job_run_id "
+                     "DESC%s",
+                     t, job_id ? " AND job_id = ?" : "", status ? " AND status = ?" : "",
+                     dialect_page_sql(db_type(), limit, offset, pg));
     if (!sql)
         return E_INTERNAL_SERVER_ERROR;
     wsms_err e;
@@ -1018,22 +1016,21 @@ wsms_err runs_get(struct request *rq, const char *run_id, cJSON **out)
         const char *k = db_val(&rows, r, 0);
 #define V(c) db_val(&rows, r, c)
         if (k && k[0] == 'r') {
-            const char *v[RUN_NCOLS] = {V(1),  V(2), V(3),  V(4),  V(18), V(5),
-                                        V(11), V(6), V(12), V(13), V(14), V(15),
+            const char *v[RUN_NCOLS] = {V(1),  V(2),  V(3),  V(4),  V(18), V(5),
+                                        V(11), V(6),  V(12), V(13), V(14), V(15),
                                         V(7),  V(16), V(17), V(8),  V(9),  V(10)};
             if (!(run = run_json(a, w, v)))
                 goto out;
         } else if (k && k[0] == 't') {
             cJSON *o = cJSON_CreateObject();
-            if (!o || !add_s(o, "id", V(1)) || !add_s(o, "from", V(4)) ||
-                !add_s(o, "to", V(5)) || !add_s(o, "at", iso(a, V(11))) ||
-                !add_s(o, "actor", V(6)) || !add_s(o, "reason", V(7)) ||
-                !cJSON_AddItemToArray(trans, o)) {
+            if (!o || !add_s(o, "id", V(1)) || !add_s(o, "from", V(4)) || !add_s(o, "to", V(5)) ||
+                !add_s(o, "at", iso(a, V(11))) || !add_s(o, "actor", V(6)) ||
+                !add_s(o, "reason", V(7)) || !cJSON_AddItemToArray(trans, o)) {
                 cJSON_Delete(o);
                 goto out;
             }
         } else {
-            const char *v[ART_NCOLS] = {V(1), V(2), V(3), V(4),  V(5),
+            const char *v[ART_NCOLS] = {V(1), V(2),  V(3), V(4),  V(5),
                                         V(6), V(18), V(7), V(11), V(8)};
             cJSON *o = art_json(a, w, v);
             if (!o || !cJSON_AddItemToArray(art, o)) {

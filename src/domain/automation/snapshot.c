@@ -77,7 +77,8 @@ wsms_err snapshot_run(struct arena *a, const char *schema, const char *ws_id,
         goto out;
     }
     if ((e = db_query(a, &rows, sql, "s", ws_id)) != WSMS_OK) {
-        fail(out, e, arena_printf(a, "%s: reading the workspace's integrations failed", err_code(e)));
+        fail(out, e,
+             arena_printf(a, "%s: reading the workspace's integrations failed", err_code(e)));
         goto out;
     }
     /* every id the config names must be an integration of the workspace */
@@ -126,9 +127,8 @@ wsms_err snapshot_run(struct arena *a, const char *schema, const char *ws_id,
         e = integ_list(p, &res, why, sizeof(why));
         metrics_integration(metric, e);
         if (e != WSMS_OK) {
-            const char *msg = arena_printf(a, "%s: provider %s for integration %s%s%s",
-                                           err_code(e), integ_provider_name(p), iid,
-                                           why[0] ? ": " : "", why);
+            const char *msg = arena_printf(a, "%s: provider %s for integration %s%s%s", err_code(e),
+                                           integ_provider_name(p), iid, why[0] ? ": " : "", why);
             out->error = msg ? msg : err_code(e);
             log_warn(LG, "snapshot of run %s failed: %s", run_id, out->error);
             goto out;
