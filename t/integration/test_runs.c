@@ -37,12 +37,6 @@ static struct tc_user owner;
 static char ws[64], int_jira[64], int_ado[64], int_snow[64];
 static char ag_good[64], ag_bad[64], ag_stall[64];
 
-static void msleep(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* The scheduler's settings: Jira answers, ADO fails (500), ServiceNow
  * stalls; blob storage only when with_blob. */
 static const char *sched_env(bool with_blob)
@@ -75,7 +69,7 @@ static int read_line(const char *path, char *out, size_t n)
 
 static void setup(void)
 {
-    char path[700], hex[GUID_LEN + 1], cfg[256];
+    char path[700], hex[GUID_LEN + 1];
     snprintf(setup_err, sizeof(setup_err), "setup did not finish");
     if (th_find_root() != 0 || !getenv("WSMS_TMP"))
         return;
@@ -105,12 +99,9 @@ static void setup(void)
     ts_integration(&owner, ws, "Jira", "JIRA-1", int_jira);
     ts_integration(&owner, ws, "ADO", "ado-project", int_ado);
     ts_integration(&owner, ws, "SNOW", "snow-space", int_snow);
-    snprintf(cfg, sizeof(cfg), "{\"integration_ids\":[\"%s\"]}", int_jira);
-    ts_agent(&owner, ws, cfg, ag_good);
-    snprintf(cfg, sizeof(cfg), "{\"integration_ids\":[\"%s\"]}", int_ado);
-    ts_agent(&owner, ws, cfg, ag_bad);
-    snprintf(cfg, sizeof(cfg), "{\"integration_ids\":[\"%s\"]}", int_snow);
-    ts_agent(&owner, ws, cfg, ag_stall);
+    ts_agent_for(&owner, ws, int_jira, ag_good);
+    ts_agent_for(&owner, ws, int_ado, ag_bad);
+    ts_agent_for(&owner, ws, int_snow, ag_stall);
     setup_err[0] = '\0';
 }
 
@@ -309,7 +300,7 @@ START_TEST(diamond_runs_join_once)
         ck_assert_str_eq(tc_jstr(r, "trigger"), "dependency");
         cJSON_Delete(r);
     }
-    msleep(500);
+    ts_msleep(500);
     cJSON_Delete(only_run(d)); /* still one */
     ck_assert_int_eq(ts_sched_stop(s, 20), 0);
 }
@@ -355,7 +346,7 @@ START_TEST(retries_back_off_and_count_attempts)
     for (int attempt = 2; attempt <= 3; attempt++) {
         cJSON *all = NULL;
         const cJSON *next = NULL;
-        for (int i = 0; i < 50 && !next; i++, msleep(100)) {
+        for (int i = 0; i < 50 && !next; i++, ts_msleep(100)) {
             cJSON_Delete(all);
             all = ts_runs(&owner, ws, job);
             const cJSON *x;
@@ -381,7 +372,7 @@ START_TEST(retries_back_off_and_count_attempts)
         snprintf(id, sizeof(id), "%s", tc_jstr(next, "id"));
         cJSON_Delete(all);
         /* not before its time */
-        msleep(400);
+        ts_msleep(400);
         cJSON *o = ts_run(&owner, ws, id);
         ck_assert_str_eq(tc_jstr(o, "status"), "PENDING");
         cJSON_Delete(o);
@@ -390,7 +381,7 @@ START_TEST(retries_back_off_and_count_attempts)
         prev_done = iso8601_parse_ms(tc_jstr(o, "completed_utc"));
         cJSON_Delete(o);
     }
-    msleep(500);
+    ts_msleep(500);
     cJSON *all = ts_runs(&owner, ws, job);
     ck_assert_int_eq(cJSON_GetArraySize(all), 3);
     cJSON_Delete(all);
@@ -407,18 +398,7 @@ START_TEST(cancel_running_kills_executor)
     ts_run_now(&owner, ws, job, run);
     cJSON_Delete(ts_wait(&owner, ws, run, "RUNNING", 30));
     /* the executor is inside the provider call (the fake stalls it) */
-    bool called = false;
-    for (int i = 0; i < 100 && !called; i++, msleep(100)) {
-        cJSON *reqs = th_fake_requests(fake_url);
-        const cJSON *q;
-        cJSON_ArrayForEach(q, reqs)
-        {
-            const char *p = tc_jstr(q, "path");
-            called = called || (p && strstr(p, "/s/stall/"));
-        }
-        cJSON_Delete(reqs);
-    }
-    ck_assert_msg(called, "the executor never called the provider");
+    ts_wait_provider_call(fake_url, "stall");
     cancel_expect(run, 200, NULL);
     cJSON *o = ts_run(&owner, ws, run);
     expect_path(o, "PENDING>RUNNING>CANCELLED");
@@ -426,15 +406,12 @@ START_TEST(cancel_running_kills_executor)
     /* the scheduler notices at its next renewal (lease 3 s: every second) */
     ts_sched_log("cancel", log, sizeof(log));
     int found = 1;
-    for (int i = 0; i < 50 && found; i++, msleep(100))
+    for (int i = 0; i < 50 && found; i++, ts_msleep(100))
         found = th_run_sh("grep -q 'run %s is no longer ours' %s", run, log);
     if (found != 0)
         th_run_sh("tail -n 40 %s >&2", log);
     ck_assert_msg(found == 0, "the executor of run %s was not stopped", run);
-    int alive = 0;
-    for (int i = 0; i < 30 && alive == 0; i++, msleep(100))
-        alive = th_run_sh("pgrep -f 'scheduler-exe[c] .* %s' > /dev/null", run);
-    ck_assert_msg(alive != 0, "the executor of %s still runs", run);
+    ts_expect_executor_gone(run);
     o = ts_run(&owner, ws, run);
     expect_path(o, "PENDING>RUNNING>CANCELLED");
     cJSON_Delete(o);

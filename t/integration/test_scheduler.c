@@ -28,12 +28,6 @@ static char fake_dir[256], fake_url[128], setup_err[256];
 static struct tc_user owner;
 static char ws[64], int_jira[64], int_snow[64], ag_good[64], ag_stall[64];
 
-static void msleep(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* lease 2 s; ServiceNow stalls unless snow_ok; no blob storage (a run that
  * gets through the provider ends FAILED: final either way) */
 static const char *env_of(int concurrency, int drain_s, bool snow_ok)
@@ -50,7 +44,6 @@ static const char *env_of(int concurrency, int drain_s, bool snow_ok)
 
 static void setup(void)
 {
-    char cfg[160];
     snprintf(setup_err, sizeof(setup_err), "setup did not finish");
     if (th_find_root() != 0 || !getenv("WSMS_TMP"))
         return;
@@ -67,10 +60,8 @@ static void setup(void)
     ts_workspace(&owner, ws);
     ts_integration(&owner, ws, "Jira", "JIRA-9", int_jira);
     ts_integration(&owner, ws, "SNOW", "snow-9", int_snow);
-    snprintf(cfg, sizeof(cfg), "{\"integration_ids\":[\"%s\"]}", int_jira);
-    ts_agent(&owner, ws, cfg, ag_good);
-    snprintf(cfg, sizeof(cfg), "{\"integration_ids\":[\"%s\"]}", int_snow);
-    ts_agent(&owner, ws, cfg, ag_stall);
+    ts_agent_for(&owner, ws, int_jira, ag_good);
+    ts_agent_for(&owner, ws, int_snow, ag_stall);
     setup_err[0] = '\0';
 }
 
@@ -91,35 +82,9 @@ static void cancel(const char *w, const char *run)
     tc_free(&r);
 }
 
-/* Waits until the fake has seen a stalled request (the executor is in the
- * provider call). */
 static void wait_stalled(void)
 {
-    bool called = false;
-    for (int i = 0; i < 100 && !called; i++, msleep(100)) {
-        cJSON *reqs = th_fake_requests(fake_url);
-        const cJSON *q;
-        cJSON_ArrayForEach(q, reqs)
-        {
-            const char *p = tc_jstr(q, "path");
-            called = called || (p && strstr(p, "/s/stall/"));
-        }
-        cJSON_Delete(reqs);
-    }
-    ck_assert_msg(called, "the executor never called the provider");
-}
-
-static bool executor_alive(const char *run)
-{
-    return th_run_sh("pgrep -f 'scheduler-exe[c] .* %s' > /dev/null", run) == 0;
-}
-
-static void expect_executor_gone(const char *run)
-{
-    bool alive = true;
-    for (int i = 0; i < 50 && alive; i++, msleep(100))
-        alive = executor_alive(run);
-    ck_assert_msg(!alive, "the executor of run %s still runs", run);
+    ts_wait_provider_call(fake_url, "stall");
 }
 
 static int count_runs(const char *w, const char *job)
@@ -149,8 +114,8 @@ START_TEST(missed_fires_fire_once)
     ts_clock_add(600);
     pid_t s = ts_sched_start("missed", env_of(0, 5, true));
     for (int i = 0; i < 200 && count_runs(ws, job) == 0; i++)
-        msleep(100);
-    msleep(1000);
+        ts_msleep(100);
+    ts_msleep(1000);
     cJSON *all = ts_runs(&owner, ws, job);
     ck_assert_int_eq(cJSON_GetArraySize(all), 1);
     const cJSON *r = cJSON_GetArrayItem(all, 0);
@@ -170,8 +135,8 @@ START_TEST(missed_fires_fire_once)
     /* the next minute fires once more, as a plain fire */
     ts_clock_add(60);
     for (int i = 0; i < 100 && count_runs(ws, job) < 2; i++)
-        msleep(100);
-    msleep(1000);
+        ts_msleep(100);
+    ts_msleep(1000);
     all = ts_runs(&owner, ws, job);
     ck_assert_int_eq(cJSON_GetArraySize(all), 2);
     r = cJSON_GetArrayItem(all, 0);
@@ -202,7 +167,7 @@ START_TEST(timeout_ends_run_timed_out)
     ck_assert_msg(strstr(tc_jstr(o, "error_message"), "timed out"), "error %s",
                   tc_jstr(o, "error_message"));
     cJSON_Delete(o);
-    expect_executor_gone(run);
+    ts_expect_executor_gone(run);
     ck_assert_int_eq(count_runs(ws, job), 1); /* no retries asked */
     ck_assert_int_eq(ts_sched_stop(s, 20), 0);
 }
@@ -224,7 +189,7 @@ START_TEST(sigkill_run_taken_over_after_lease)
     wait_stalled();
     kill(a, SIGKILL);
     waitpid(a, &st, 0);
-    expect_executor_gone(run); /* it dies with its scheduler */
+    ts_expect_executor_gone(run); /* it dies with its scheduler */
     o = ts_run(&owner, ws, run);
     ck_assert_str_eq(tc_jstr(o, "status"), "RUNNING"); /* nobody ended it yet */
     cJSON_Delete(o);
@@ -237,7 +202,7 @@ START_TEST(sigkill_run_taken_over_after_lease)
     cJSON_Delete(o);
     /* the retry after its backoff, to a final state */
     cJSON *all = NULL;
-    for (int i = 0; i < 50; i++, msleep(100)) {
+    for (int i = 0; i < 50; i++, ts_msleep(100)) {
         cJSON_Delete(all);
         all = ts_runs(&owner, ws, job);
         if (cJSON_GetArraySize(all) == 2)
@@ -306,7 +271,7 @@ START_TEST(sigterm_drains_then_exits)
     ck_assert_msg(strstr(tc_jstr(o, "error_message"), "WSMS_SCHEDULER_DRAIN_SECONDS"), "error %s",
                   tc_jstr(o, "error_message"));
     cJSON_Delete(o);
-    expect_executor_gone(r1);
+    ts_expect_executor_gone(r1);
 }
 END_TEST
 
@@ -337,10 +302,10 @@ START_TEST(two_schedulers_fire_each_once)
     pid_t s2 = ts_sched_start("race2", env_of(0, 5, true));
     int64_t t0 = mono_ms();
     int n = 0;
-    for (int i = 0; i < 1200 && n < RACE_JOBS; i++, msleep(250))
+    for (int i = 0; i < 1200 && n < RACE_JOBS; i++, ts_msleep(250))
         n = count_runs(w, NULL);
     int64_t took = mono_ms() - t0;
-    msleep(1500);
+    ts_msleep(1500);
     ck_assert_int_eq(ts_sched_stop(s1, 20), 0);
     ck_assert_int_eq(ts_sched_stop(s2, 20), 0);
     cJSON *all = ts_runs(&owner, w, NULL);

@@ -1,6 +1,9 @@
 #include "runsched.h"
 
+#include "harness.h"
+
 #include <check.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,7 +17,7 @@
 static char dir[512];
 static long clock_s;
 
-static void msleep(long ms)
+void ts_msleep(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
@@ -110,7 +113,7 @@ int ts_sched_stop(pid_t pid, int wait_s)
     for (int i = 0; i < wait_s * 10; i++) {
         if (waitpid(pid, &st, WNOHANG) == pid)
             return st;
-        msleep(100);
+        ts_msleep(100);
     }
     kill(pid, SIGKILL);
     waitpid(pid, &st, 0);
@@ -204,7 +207,7 @@ cJSON *ts_wait(const struct tc_user *u, const char *ws, const char *run, const c
         const char *st = tc_jstr(o, "status");
         if (st && strcmp(st, want) == 0)
             return o;
-        msleep(100);
+        ts_msleep(100);
     }
     ck_assert_msg(0, "run %s is %s after %d s, not %s (reason %s, error %s)", run,
                   tc_jstr(o, "status"), timeout_s, want, tc_jstr(o, "reason"),
@@ -244,4 +247,37 @@ void ts_clock_freeze_ahead(long s)
     ck_assert_ptr_nonnull(f);
     fprintf(f, "@%lld\n", ms);
     fclose(f);
+}
+
+void ts_agent_for(const struct tc_user *u, const char *ws, const char *iid, char id[64])
+{
+    char cfg[128];
+    snprintf(cfg, sizeof(cfg), "{\"integration_ids\":[\"%s\"]}", iid);
+    ts_agent(u, ws, cfg, id);
+}
+
+void ts_wait_provider_call(const char *fake_url, const char *scenario)
+{
+    char want[64];
+    bool called = false;
+    snprintf(want, sizeof(want), "/s/%s/", scenario);
+    for (int i = 0; i < 100 && !called; i++, ts_msleep(100)) {
+        cJSON *reqs = th_fake_requests(fake_url);
+        const cJSON *q;
+        cJSON_ArrayForEach(q, reqs)
+        {
+            const char *p = tc_jstr(q, "path");
+            called = called || (p && strstr(p, want));
+        }
+        cJSON_Delete(reqs);
+    }
+    ck_assert_msg(called, "the executor never called the provider (%s)", scenario);
+}
+
+void ts_expect_executor_gone(const char *run)
+{
+    bool alive = true;
+    for (int i = 0; i < 50 && alive; i++, ts_msleep(100))
+        alive = th_run_sh("pgrep -f 'scheduler-exe[c] .* %s' > /dev/null", run) == 0;
+    ck_assert_msg(!alive, "the executor of run %s still runs", run);
 }

@@ -41,6 +41,8 @@ void ts_agent(const struct tc_user *u, const char *ws, const char *config, char 
 /* extra: more JSON members (",\"max_retries\":2") or "". */
 void ts_job(const struct tc_user *u, const char *ws, const char *name, const char *agent,
             const char *extra, char id[64]);
+/* An integration_snapshot agent over the one integration iid. */
+void ts_agent_for(const struct tc_user *u, const char *ws, const char *iid, char id[64]);
 /* POST .../jobs/{job}/runs -> 201; the run id. */
 void ts_run_now(const struct tc_user *u, const char *ws, const char *job, char id[64]);
 /* GET the run (caller frees with cJSON_Delete). */
@@ -50,5 +52,13 @@ cJSON *ts_wait(const struct tc_user *u, const char *ws, const char *run, const c
                int timeout_s);
 /* Every run of the workspace (all pages), newest first; ?job_id= when job. */
 cJSON *ts_runs(const struct tc_user *u, const char *ws, const char *job);
+
+/* Sleeps ms milliseconds. */
+void ts_msleep(long ms);
+/* Waits (up to 10 s) until the provider fake at fake_url has seen a
+ * request with "/s/<scenario>/" in its path. */
+void ts_wait_provider_call(const char *fake_url, const char *scenario);
+/* Waits (up to 5 s) until no executor process of run is left. */
+void ts_expect_executor_gone(const char *run);
 
 #endif

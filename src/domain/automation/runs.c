@@ -7,6 +7,7 @@
 #include "data/db.h"
 #include "data/dialect.h"
 #include "domain/audit.h"
+#include "domain/automation/autostore.h"
 #include "domain/automation/jobs.h"
 #include "http/hooks.h"
 
@@ -62,9 +63,8 @@ int64_t runs_now_ms(void)
 /* Qualified name of a workspace table (arena), NULL when invalid. */
 static const char *tbl(struct arena *a, const char *schema, const char *table)
 {
-    char buf[160];
-    if (!dialect_schema_name_valid(schema) ||
-        dialect_ws_table(db_type(), schema, table, buf, sizeof(buf)) != 0)
+    char buf[AUTO_TABLE_MAX];
+    if (!dialect_schema_name_valid(schema) || auto_table_of_schema(schema, table, buf) != WSMS_OK)
         return NULL;
     return arena_strdup(a, buf);
 }
@@ -116,18 +116,6 @@ static const char *iso(struct arena *a, const char *s)
     return arena_strdup(a, out);
 }
 
-static bool add_s(cJSON *o, const char *k, const char *v)
-{
-    cJSON *i = v ? cJSON_CreateString(v) : cJSON_CreateNull();
-    if (!i)
-        return false;
-    if (!cJSON_AddItemToObject(o, k, i)) {
-        cJSON_Delete(i);
-        return false;
-    }
-    return true;
-}
-
 static bool add_n(cJSON *o, const char *k, const char *v)
 {
     cJSON *i = v ? cJSON_CreateNumber((double)strtoll(v, NULL, 10)) : cJSON_CreateNull();
@@ -144,15 +132,19 @@ static bool add_n(cJSON *o, const char *k, const char *v)
 static cJSON *run_json(struct arena *a, const char *ws_id, const char *const *v)
 {
     cJSON *o = cJSON_CreateObject();
-    if (!o || !add_s(o, "id", v[0]) || !add_s(o, "workspace_id", ws_id) ||
-        !add_s(o, "job_id", v[1]) || !add_s(o, "chain_id", v[2]) || !add_s(o, "fire_key", v[3]) ||
-        !add_n(o, "attempt", v[4]) || !add_s(o, "trigger", v[5]) ||
-        !add_s(o, "scheduled_for_utc", iso(a, v[6])) || !add_s(o, "status", v[7]) ||
-        !add_s(o, "created_utc", iso(a, v[8])) || !add_s(o, "not_before_utc", iso(a, v[9])) ||
-        !add_s(o, "started_utc", iso(a, v[10])) || !add_s(o, "completed_utc", iso(a, v[11])) ||
-        !add_s(o, "lease_owner", v[12]) || !add_s(o, "lease_expires_utc", iso(a, v[13])) ||
-        !add_s(o, "timeout_at_utc", iso(a, v[14])) || !add_s(o, "error_message", v[15]) ||
-        !add_s(o, "reason", v[16]) || !add_s(o, "created_by", v[17])) {
+    if (!o || !auto_add_str(o, "id", v[0]) || !auto_add_str(o, "workspace_id", ws_id) ||
+        !auto_add_str(o, "job_id", v[1]) || !auto_add_str(o, "chain_id", v[2]) ||
+        !auto_add_str(o, "fire_key", v[3]) || !add_n(o, "attempt", v[4]) ||
+        !auto_add_str(o, "trigger", v[5]) || !auto_add_str(o, "scheduled_for_utc", iso(a, v[6])) ||
+        !auto_add_str(o, "status", v[7]) || !auto_add_str(o, "created_utc", iso(a, v[8])) ||
+        !auto_add_str(o, "not_before_utc", iso(a, v[9])) ||
+        !auto_add_str(o, "started_utc", iso(a, v[10])) ||
+        !auto_add_str(o, "completed_utc", iso(a, v[11])) ||
+        !auto_add_str(o, "lease_owner", v[12]) ||
+        !auto_add_str(o, "lease_expires_utc", iso(a, v[13])) ||
+        !auto_add_str(o, "timeout_at_utc", iso(a, v[14])) ||
+        !auto_add_str(o, "error_message", v[15]) || !auto_add_str(o, "reason", v[16]) ||
+        !auto_add_str(o, "created_by", v[17])) {
         cJSON_Delete(o);
         return NULL;
     }
@@ -163,15 +155,38 @@ static cJSON *run_json(struct arena *a, const char *ws_id, const char *const *v)
 static cJSON *art_json(struct arena *a, const char *ws_id, const char *const *v)
 {
     cJSON *o = cJSON_CreateObject();
-    if (!o || !add_s(o, "id", v[0]) || !add_s(o, "workspace_id", ws_id) ||
-        !add_s(o, "agent_id", v[1]) || !add_s(o, "run_id", v[2]) || !add_s(o, "type", v[3]) ||
-        !add_s(o, "blob_url", v[4]) || !add_s(o, "name", v[5]) || !add_n(o, "size_bytes", v[6]) ||
-        !add_s(o, "content_type", v[7]) || !add_s(o, "created_utc", iso(a, v[8])) ||
-        !add_s(o, "created_by", v[9])) {
+    if (!o || !auto_add_str(o, "id", v[0]) || !auto_add_str(o, "workspace_id", ws_id) ||
+        !auto_add_str(o, "agent_id", v[1]) || !auto_add_str(o, "run_id", v[2]) ||
+        !auto_add_str(o, "type", v[3]) || !auto_add_str(o, "blob_url", v[4]) ||
+        !auto_add_str(o, "name", v[5]) || !add_n(o, "size_bytes", v[6]) ||
+        !auto_add_str(o, "content_type", v[7]) || !auto_add_str(o, "created_utc", iso(a, v[8])) ||
+        !auto_add_str(o, "created_by", v[9])) {
         cJSON_Delete(o);
         return NULL;
     }
     return o;
+}
+
+/* The rows of a list page as an array of build(row) objects; *total from
+ * the COUNT(*) OVER () column after the ncols columns. */
+static wsms_err page_json(struct arena *a, const char *ws_id, const struct db_rows *rows, int ncols,
+                          cJSON *(*build)(struct arena *, const char *, const char *const *),
+                          cJSON **out, long *total)
+{
+    cJSON *arr = cJSON_CreateArray();
+    if (!arr)
+        return E_INTERNAL_SERVER_ERROR;
+    for (int r = 0; r < rows->nrows; r++) {
+        cJSON *o = build(a, ws_id, &rows->vals[r * rows->ncols]);
+        if (!o || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            cJSON_Delete(arr);
+            return E_INTERNAL_SERVER_ERROR;
+        }
+        *total = (long)db_val_ll(rows, r, ncols, 0);
+    }
+    *out = arr;
+    return WSMS_OK;
 }
 
 /* --- inserting runs --- */
@@ -873,7 +888,7 @@ static wsms_err audit_run(struct request *rq, const char *action, const char *ru
 {
     cJSON *d = cJSON_CreateObject();
     wsms_err e = E_INTERNAL_SERVER_ERROR;
-    if (d && add_s(d, "run_id", run_id) && (!job_id || add_s(d, "job_id", job_id)))
+    if (d && auto_add_str(d, "run_id", run_id) && (!job_id || auto_add_str(d, "job_id", job_id)))
         e = audit_write(rq->workspace_id, action, actor_of(rq), d);
     cJSON_Delete(d);
     return e;
@@ -928,7 +943,6 @@ wsms_err runs_list(struct request *rq, const char *job_id, const char *status, l
 {
     long long pg[2];
     struct db_rows rows;
-    cJSON *arr = NULL;
     const char *schema = schema_of(rq);
     const char *t = schema ? tbl(rq->arena, schema, "automation_job_runs") : NULL;
     *out = NULL;
@@ -954,19 +968,7 @@ wsms_err runs_list(struct request *rq, const char *job_id, const char *status, l
         e = db_query(rq->arena, &rows, sql, "sii", w, pg[0], pg[1]);
     if (e != WSMS_OK)
         return e;
-    if (!(arr = cJSON_CreateArray()))
-        return E_INTERNAL_SERVER_ERROR;
-    for (int r = 0; r < rows.nrows; r++) {
-        cJSON *o = run_json(rq->arena, w, &rows.vals[r * rows.ncols]);
-        if (!o || !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            cJSON_Delete(arr);
-            return E_INTERNAL_SERVER_ERROR;
-        }
-        *total = (long)db_val_ll(&rows, r, RUN_NCOLS, 0);
-    }
-    *out = arr;
-    return WSMS_OK;
+    return page_json(rq->arena, w, &rows, RUN_NCOLS, run_json, out, total);
 }
 
 wsms_err runs_get(struct request *rq, const char *run_id, cJSON **out)
@@ -1023,9 +1025,10 @@ wsms_err runs_get(struct request *rq, const char *run_id, cJSON **out)
                 goto out;
         } else if (k && k[0] == 't') {
             cJSON *o = cJSON_CreateObject();
-            if (!o || !add_s(o, "id", V(1)) || !add_s(o, "from", V(4)) || !add_s(o, "to", V(5)) ||
-                !add_s(o, "at", iso(a, V(11))) || !add_s(o, "actor", V(6)) ||
-                !add_s(o, "reason", V(7)) || !cJSON_AddItemToArray(trans, o)) {
+            if (!o || !auto_add_str(o, "id", V(1)) || !auto_add_str(o, "from", V(4)) ||
+                !auto_add_str(o, "to", V(5)) || !auto_add_str(o, "at", iso(a, V(11))) ||
+                !auto_add_str(o, "actor", V(6)) || !auto_add_str(o, "reason", V(7)) ||
+                !cJSON_AddItemToArray(trans, o)) {
                 cJSON_Delete(o);
                 goto out;
             }
@@ -1123,20 +1126,7 @@ wsms_err artifacts_list(struct request *rq, const char *run_id, long limit, long
                         : db_query(rq->arena, &rows, sql, "sii", w, pg[0], pg[1]);
     if (e != WSMS_OK)
         return e;
-    cJSON *arr = cJSON_CreateArray();
-    if (!arr)
-        return E_INTERNAL_SERVER_ERROR;
-    for (int r = 0; r < rows.nrows; r++) {
-        cJSON *o = art_json(rq->arena, w, &rows.vals[r * rows.ncols]);
-        if (!o || !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            cJSON_Delete(arr);
-            return E_INTERNAL_SERVER_ERROR;
-        }
-        *total = (long)db_val_ll(&rows, r, ART_NCOLS, 0);
-    }
-    *out = arr;
-    return WSMS_OK;
+    return page_json(rq->arena, w, &rows, ART_NCOLS, art_json, out, total);
 }
 
 wsms_err artifacts_get(struct request *rq, const char *artifact_id, cJSON **out)

@@ -6,6 +6,7 @@
 #include "core/util.h"
 #include "data/db.h"
 #include "data/dialect.h"
+#include "domain/automation/autostore.h"
 #include "domain/ws_integrations.h"
 #include "outbound/blob.h"
 #include "outbound/integrations.h"
@@ -35,16 +36,6 @@ static bool wanted(const cJSON *ids, const char *id)
             return true;
     }
     return false;
-}
-
-static bool add_str(cJSON *o, const char *k, const char *v)
-{
-    cJSON *i = v ? cJSON_CreateString(v) : cJSON_CreateNull();
-    if (!i || !cJSON_AddItemToObject(o, k, i)) {
-        cJSON_Delete(i);
-        return false;
-    }
-    return true;
 }
 
 wsms_err snapshot_run(struct arena *a, const char *schema, const char *ws_id,
@@ -101,9 +92,9 @@ wsms_err snapshot_run(struct arena *a, const char *schema, const char *ws_id,
     }
     iso8601_ms(now, taken);
     doc = cJSON_CreateObject();
-    if (!doc || !add_str(doc, "type", SNAPSHOT_ARTIFACT_TYPE) ||
-        !add_str(doc, "workspace_id", ws_id) || !add_str(doc, "job_id", job->job_id) ||
-        !add_str(doc, "run_id", run_id) || !add_str(doc, "taken_at", taken) ||
+    if (!doc || !auto_add_str(doc, "type", SNAPSHOT_ARTIFACT_TYPE) ||
+        !auto_add_str(doc, "workspace_id", ws_id) || !auto_add_str(doc, "job_id", job->job_id) ||
+        !auto_add_str(doc, "run_id", run_id) || !auto_add_str(doc, "taken_at", taken) ||
         !(list = cJSON_AddArrayToObject(doc, "integrations"))) {
         e = E_INTERNAL_SERVER_ERROR;
         goto out;
@@ -136,9 +127,9 @@ wsms_err snapshot_run(struct arena *a, const char *schema, const char *ws_id,
         cJSON *projects = cJSON_DetachItemFromObjectCaseSensitive(res, "projects");
         cJSON_Delete(res);
         if (!projects || !(it = cJSON_CreateObject()) || !cJSON_AddItemToArray(list, it) ||
-            !add_str(it, "integration_id", iid) || !add_str(it, "provider", prov) ||
-            !add_str(it, "external_id", db_val(&rows, r, 2)) ||
-            !add_str(it, "display_name", db_val(&rows, r, 3)) ||
+            !auto_add_str(it, "integration_id", iid) || !auto_add_str(it, "provider", prov) ||
+            !auto_add_str(it, "external_id", db_val(&rows, r, 2)) ||
+            !auto_add_str(it, "display_name", db_val(&rows, r, 3)) ||
             !cJSON_AddItemToObject(it, "projects", projects)) {
             cJSON_Delete(projects);
             e = E_INTERNAL_SERVER_ERROR;
