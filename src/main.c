@@ -9,6 +9,10 @@
  *   wsmsd check-config             load the configuration and exit
  *   wsmsd revoke-user USER_ID      revoke every PMA token of USER_ID issued
  *                                  up to now and exit
+ *   wsmsd scheduler                fire due jobs and run their runs (see
+ *                                  server/scheduler.h)
+ *   wsmsd scheduler-exec ...       one run's executor (started by the
+ *                                  scheduler)
  *
  * systemd socket activation (LISTEN_FDS/LISTEN_PID) is honoured too. */
 #include "core/config.h"
@@ -18,6 +22,7 @@
 #include "data/db.h"
 #include "core/log.h"
 #include "data/migrate.h"
+#include "server/scheduler.h"
 #include "server/server.h"
 #include "server/supervisor.h"
 
@@ -35,7 +40,8 @@ static void usage(void)
     fprintf(stderr, "usage: wsmsd [--socket PATH|IP:PORT | --fd N] [--workers N]\n"
                     "       wsmsd migrate\n"
                     "       wsmsd check-config\n"
-                    "       wsmsd revoke-user USER_ID\n");
+                    "       wsmsd revoke-user USER_ID\n"
+                    "       wsmsd scheduler\n");
 }
 
 static int mkdirs(const char *path)
@@ -67,7 +73,9 @@ int main(int argc, char **argv)
 {
     const char *sock = NULL;
     int fd = -1, workers = 0;
-    int mode_migrate = 0, mode_check = 0;
+    int mode_migrate = 0, mode_check = 0, mode_sched = 0;
+    char **exec_args = NULL;
+    int exec_argc = 0;
     const char *revoke_user = NULL;
     char err[512];
 
@@ -76,6 +84,13 @@ int main(int argc, char **argv)
             mode_migrate = 1;
         else if (strcmp(argv[i], "check-config") == 0)
             mode_check = 1;
+        else if (strcmp(argv[i], "scheduler") == 0)
+            mode_sched = 1;
+        else if (strcmp(argv[i], "scheduler-exec") == 0) {
+            exec_args = argv + i + 1;
+            exec_argc = argc - i - 1;
+            break;
+        }
         else if (strcmp(argv[i], "revoke-user") == 0 && i + 1 < argc)
             revoke_user = argv[++i];
         else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc)
@@ -102,8 +117,8 @@ int main(int argc, char **argv)
                 SESSIONS_MAX_USER_ID);
         return 2;
     }
-    if (config_load(mode_migrate || revoke_user ? CONFIG_MIGRATE : CONFIG_SERVE, NULL, err,
-                    sizeof(err)) != 0) {
+    bool db_only = mode_migrate || revoke_user || mode_sched || exec_args;
+    if (config_load(db_only ? CONFIG_MIGRATE : CONFIG_SERVE, NULL, err, sizeof(err)) != 0) {
         fprintf(stderr, "wsmsd: configuration error: %s\n", err);
         return 2;
     }
@@ -138,6 +153,13 @@ int main(int argc, char **argv)
         db_close();
         config_free();
         return e == WSMS_OK ? 0 : 1;
+    }
+    if (mode_sched || exec_args) {
+        int rc = exec_args ? scheduler_exec(exec_argc, exec_args) : scheduler_run();
+        db_close();
+        config_free();
+        curl_global_cleanup();
+        return rc;
     }
     if (mode_migrate) {
         int rc = migrate_run();

@@ -54,6 +54,12 @@ struct config {
     const char *graph_base_url, *sharepoint_access_token;
     long integration_timeout_s;
     const char *outbound_proxy; /* OUTBOUND_PROXY: "" = direct */
+    /* wsmsd scheduler: executor processes (0 = fire only), tick, lease of
+     * a RUNNING run, how long SIGTERM waits for running runs */
+    long scheduler_concurrency, scheduler_tick_ms, scheduler_lease_s, scheduler_drain_s;
+    /* WSMS_TEST_CLOCK_FILE (with WSMS_TEST_HOOKS): seconds the scheduler's
+     * clock runs ahead, read at each use */
+    const char *test_clock_file;
 };
 
 enum config_mode {

@@ -28,6 +28,7 @@
     X(E_METHOD_NOT_ALLOWED, 405, "Method not allowed")                                             \
     X(E_CONFLICT, 409, "Conflict")                                                                 \
     X(E_LAST_OWNER, 409, "The workspace must keep at least one OWNER")                             \
+    X(E_INVALID_TRANSITION, 409, "The run cannot make that transition")                            \
     X(E_PRECONDITION_FAILED, 412, "The resource has changed since it was read (If-Match)")         \
     X(E_PAYLOAD_TOO_LARGE, 413, "Request body is too large")                                       \
     X(E_VALIDATION_ERROR, 422, "Request validation failed")                                        \

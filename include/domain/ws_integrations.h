@@ -11,6 +11,7 @@
 
 #include "core/err.h"
 #include "http/http.h"
+#include "outbound/integrations.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
@@ -42,5 +43,9 @@ wsms_err wsi_delete(struct request *rq, const char *iid);
  * INTEGRATION_TESTED). *out is the integration; *call is the provider
  * call's result (WSMS_OK or the error the list routes answer). */
 wsms_err wsi_test(struct request *rq, const char *iid, cJSON **out, wsms_err *call);
+
+/* The stored provider name ("Jira", "ADO", "SNOW", "SP") -> the outbound
+ * client's provider and its metrics label; false when unknown. */
+bool wsi_provider_of(const char *s, enum provider *p, const char **metric);
 
 #endif

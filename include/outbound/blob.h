@@ -81,4 +81,12 @@ int blob_create_workspace_folders(const char *workspace_id, char *why, size_t wh
  * *names is a new cJSON array of strings the caller deletes. */
 int blob_list(const char *prefix, cJSON **names, char *why, size_t whylen);
 
+/* Writes one block blob `name` (a path inside the configured container,
+ * e.g. "workspaces/<id>/documents/snapshots/x.json") holding data[0..len)
+ * with content_type, creating the container if missing. Same return codes
+ * as above; on 0 url (if not NULL) gets the blob's URL (no credentials in
+ * it). */
+int blob_put(const char *name, const char *data, size_t len, const char *content_type, char *url,
+             size_t urllen, char *why, size_t whylen);
+
 #endif

@@ -83,6 +83,11 @@ static const struct var vars[] = {
     S("SHAREPOINT_ACCESS_TOKEN", sharepoint_access_token, ""),
     L("INTEGRATION_TIMEOUT_SECONDS", integration_timeout_s, "10", 1, 300),
     S("OUTBOUND_PROXY", outbound_proxy, ""),
+    L("WSMS_SCHEDULER_CONCURRENCY", scheduler_concurrency, "4", 0, 64),
+    L("WSMS_SCHEDULER_TICK_MS", scheduler_tick_ms, "1000", 10, 60000),
+    L("WSMS_SCHEDULER_LEASE_SECONDS", scheduler_lease_s, "30", 1, 3600),
+    L("WSMS_SCHEDULER_DRAIN_SECONDS", scheduler_drain_s, "30", 0, 3600),
+    S("WSMS_TEST_CLOCK_FILE", test_clock_file, ""),
 };
 
 #define NVARS (sizeof(vars) / sizeof(vars[0]))

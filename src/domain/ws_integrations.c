@@ -368,7 +368,7 @@ out:
     return end_tx(e);
 }
 
-static bool provider_of(const char *s, enum provider *p, const char **metric)
+bool wsi_provider_of(const char *s, enum provider *p, const char **metric)
 {
     static const struct {
         const char *name, *metric;
@@ -398,7 +398,7 @@ wsms_err wsi_test(struct request *rq, const char *iid, cJSON **out, wsms_err *ca
     wsms_err e = table_of(rq->workspace_id, table);
     if (e != WSMS_OK || (e = load(rq, table, iid, &g)) != WSMS_OK)
         return e;
-    if (!provider_of(g.provider, &p, &metric))
+    if (!wsi_provider_of(g.provider, &p, &metric))
         return E_INTERNAL_SERVER_ERROR;
     /* the provider call runs with no transaction (and no lock) open */
     req_stage(rq, metric);

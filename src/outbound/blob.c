@@ -421,17 +421,18 @@ static const char *endpoint_path(const char *endpoint)
 
 /* One signed request. rpath: "/container[/blob]" already percent-encoded.
  * Returns 0 with *r filled (any status), or -1 with why. */
-static int blob_call(const struct blob_account *a, int64_t deadline, const char *verb,
-                     const char *rpath, const struct blob_kv *q, size_t nq,
-                     const struct blob_kv *xh, size_t nxh, struct httpc_resp *r, char *why,
-                     size_t whylen)
+static int blob_call_body(const struct blob_account *a, int64_t deadline, const char *verb,
+                          const char *rpath, const struct blob_kv *q, size_t nq,
+                          const struct blob_kv *xh, size_t nxh, const char *body, size_t body_len,
+                          const char *content_type, struct httpc_resp *r, char *why,
+                          size_t whylen)
 {
     int rc = -1;
     char date[30];
     char auth[256];
     char *sts = NULL, *path = NULL, *url = NULL;
-    char *hdr_strs[MAX_XMS + 1] = {0};
-    const char *headers[MAX_XMS + 2] = {0};
+    char *hdr_strs[MAX_XMS + 2] = {0};
+    const char *headers[MAX_XMS + 3] = {0};
     struct blob_kv ms[MAX_XMS];
     size_t nms = 0;
     struct sb b = {0};
@@ -459,8 +460,8 @@ static int blob_call(const struct blob_account *a, int64_t deadline, const char 
                                  .nquery = nq,
                                  .headers = ms,
                                  .nheaders = nms,
-                                 .content_length = 0,
-                                 .content_type = NULL};
+                                 .content_length = body ? body_len : 0,
+                                 .content_type = content_type};
     sts = blob_string_to_sign(a->account, &in);
     if (!sts || blob_authorization(a, sts, auth, sizeof(auth)) != 0) {
         set_why(why, whylen, "signing the request failed");
@@ -506,10 +507,20 @@ static int blob_call(const struct blob_account *a, int64_t deadline, const char 
         goto out;
     }
     headers[nms] = hdr_strs[nms];
+    if (content_type) {
+        sb_add(&b, "Content-Type: ");
+        sb_add(&b, content_type);
+        hdr_strs[nms + 1] = sb_take(&b);
+        if (!hdr_strs[nms + 1]) {
+            set_why(why, whylen, "out of memory");
+            goto out;
+        }
+        headers[nms + 1] = hdr_strs[nms + 1];
+    }
 
     bool put = strcmp(verb, "PUT") == 0;
-    wsms_err e =
-        httpc_request_until(verb, url, headers, put ? "" : NULL, 0, deadline, r, why, whylen);
+    wsms_err e = httpc_request_until(verb, url, headers, body ? body : put ? "" : NULL,
+                                     body ? body_len : 0, deadline, r, why, whylen);
     if (e != WSMS_OK)
         goto out;
     rc = 0;
@@ -518,12 +529,20 @@ out:
     free(sts);
     free(path);
     free(url);
-    for (size_t i = 0; i <= MAX_XMS; i++) {
+    for (size_t i = 0; i <= MAX_XMS + 1; i++) {
         if (hdr_strs[i])
             free_secret(hdr_strs[i], strlen(hdr_strs[i]));
     }
     explicit_bzero(auth, sizeof(auth));
     return rc;
+}
+
+static int blob_call(const struct blob_account *a, int64_t deadline, const char *verb,
+                     const char *rpath, const struct blob_kv *q, size_t nq,
+                     const struct blob_kv *xh, size_t nxh, struct httpc_resp *r, char *why,
+                     size_t whylen)
+{
+    return blob_call_body(a, deadline, verb, rpath, q, nq, xh, nxh, NULL, 0, NULL, r, why, whylen);
 }
 
 /* Copies the service's <Code>...</Code> (printable, short) into out. */
@@ -794,5 +813,88 @@ out:
     cJSON_Delete(arr);
     httpc_resp_free(&r);
     blob_account_free(&a);
+    return rc;
+}
+
+/* Percent-encodes a blob path, keeping '/' and the unreserved characters. */
+static char *path_encode(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s);
+    char *o = malloc(n * 3 + 1), *p = o;
+    if (!o)
+        return NULL;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+            *p++ = (char)c;
+        } else {
+            *p++ = '%';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
+        }
+    }
+    *p = '\0';
+    return o;
+}
+
+int blob_put(const char *name, const char *data, size_t len, const char *content_type, char *url,
+             size_t urllen, char *why, size_t whylen)
+{
+    int rc = -1;
+    struct blob_account a = {0};
+    struct httpc_resp r = {0};
+    const char *container = NULL;
+    char *enc = NULL, *rpath = NULL;
+
+    if (why && whylen)
+        why[0] = '\0';
+    if (url && urllen)
+        url[0] = '\0';
+    if (!name || !*name || name[0] == '/' || strstr(name, "..") || !data) {
+        set_why(why, whylen, "bad blob name");
+        goto out;
+    }
+    rc = begin(&a, &container, why, whylen);
+    if (rc != 0)
+        goto out;
+    rc = -1;
+    int64_t deadline = httpc_deadline();
+    if (!(enc = path_encode(name)) || !(rpath = malloc(strlen(container) + strlen(enc) + 3))) {
+        set_why(why, whylen, "out of memory");
+        goto out;
+    }
+    sprintf(rpath, "/%s", container);
+    static const struct blob_kv create_q[] = {{"restype", "container"}};
+    if (blob_call(&a, deadline, "PUT", rpath, create_q, 1, NULL, 0, &r, why, whylen) != 0)
+        goto out;
+    if (r.status != 201 &&
+        !(r.status == 409 && r.body && strstr(r.body, "ContainerAlreadyExists"))) {
+        status_why(&r, "create container", why, whylen);
+        goto out;
+    }
+    httpc_resp_free(&r);
+    sprintf(rpath, "/%s/%s", container, enc);
+    static const struct blob_kv blob_type[] = {{"x-ms-blob-type", "BlockBlob"}};
+    if (blob_call_body(&a, deadline, "PUT", rpath, NULL, 0, blob_type, 1, data, len,
+                       content_type, &r, why, whylen) != 0)
+        goto out;
+    if (r.status != 201) {
+        status_why(&r, "put blob", why, whylen);
+        goto out;
+    }
+    if (url && (size_t)snprintf(url, urllen, "%s%s", a.endpoint, rpath) >= urllen) {
+        set_why(why, whylen, "blob URL too long");
+        goto out;
+    }
+    log_info(LG, "blob %s written (%zu bytes)", name, len);
+    rc = 0;
+out:
+    if (rc < 0)
+        log_warn(LG, "blob %s not written: %s", name ? name : "?", why && whylen ? why : "");
+    httpc_resp_free(&r);
+    blob_account_free(&a);
+    free(enc);
+    free(rpath);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include "api/api_jobs.h"
 #include "api/api_ops.h"
 #include "api/api_members.h"
+#include "api/api_runs.h"
 #include "api/api_system.h"
 #include "api/api_workspaces.h"
 #include "api/api_ws_integrations.h"
@@ -74,6 +75,17 @@ static const struct route routes[] = {
      ROLE_ADMIN, "ws_integrations.delete"},
     {"POST", "/workspaces/{id}/integrations/{integration_id}/test", api_wsi_test, AUTH_WORKSPACE,
      ROLE_ADMIN, "ws_integrations.test"},
+    {"POST", "/workspaces/{id}/jobs/{job_id}/runs", api_runs_create, AUTH_WORKSPACE, ROLE_MEMBER,
+     "runs.create"},
+    {"GET", "/workspaces/{id}/runs", api_runs_list, AUTH_WORKSPACE, ROLE_VIEWER, "runs.list"},
+    {"GET", "/workspaces/{id}/runs/{run_id}", api_runs_get, AUTH_WORKSPACE, ROLE_VIEWER,
+     "runs.get"},
+    {"POST", "/workspaces/{id}/runs/{run_id}/cancel", api_runs_cancel, AUTH_WORKSPACE, ROLE_MEMBER,
+     "runs.cancel"},
+    {"GET", "/workspaces/{id}/artifacts", api_artifacts_list, AUTH_WORKSPACE, ROLE_VIEWER,
+     "artifacts.list"},
+    {"GET", "/workspaces/{id}/artifacts/{artifact_id}", api_artifacts_get, AUTH_WORKSPACE,
+     ROLE_VIEWER, "artifacts.get"},
     /* automation: agents and jobs (issue 15) */
     {"GET", "/agent-types", api_agent_types, AUTH_USER, ROLE_NONE, "agent_types.list"},
     {"GET", "/workspaces/{id}/agents", api_agents_list, AUTH_WORKSPACE, ROLE_VIEWER, "agents.list"},
