@@ -41,7 +41,7 @@ ITEST_SRCS:= $(wildcard t/integration/test_*.c)
 ITEST_BINS:= $(patsubst t/integration/%.c,$(OUT)/t/%,$(ITEST_SRCS))
 TLIB_SRCS := $(wildcard t/lib/*.c)
 
-.PHONY: all release asan tests check layers-check unit run stop bench bench-soak fuzz install clean format format-check \
+.PHONY: all release asan tests check layers-check unit run stop bench bench-soak bench-scheduler fuzz install clean format format-check \
         distclean dist
 all: $(OUT)/wsmsd
 
@@ -116,6 +116,9 @@ bench: config.mk all $(OUT)/bench/hello
 
 bench-soak: config.mk all
 	sh t/bench/soak.sh
+
+bench-scheduler: config.mk all
+	sh t/bench/bench-scheduler.sh
 
 fuzz: config.mk
 	sh t/fuzz/run.sh

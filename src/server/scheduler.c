@@ -375,6 +375,7 @@ int scheduler_run(void)
     int64_t drain_until = 0;
     for (;;) {
         arena_reset(a);
+        long tick_stmts = db_statement_count();
         int64_t now = runs_now_ms();
         reap(a);
         if (stop_flag) {
@@ -398,6 +399,8 @@ int scheduler_run(void)
         watch(a, now);
         take_over(a, now);
         claim(a);
+        /* make bench-scheduler reads this (queries per tick) */
+        log_debug(LG, "tick: %ld statements", db_statement_count() - tick_stmts);
         struct timespec ts = {cfg->scheduler_tick_ms / 1000,
                               (cfg->scheduler_tick_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
