@@ -89,4 +89,8 @@ int blob_list(const char *prefix, cJSON **names, char *why, size_t whylen);
 int blob_put(const char *name, const char *data, size_t len, const char *content_type, char *url,
              size_t urllen, char *why, size_t whylen);
 
+/* Reads blob `name` (as blob_put names it) into *data (malloc'd, NUL
+ * terminated, the caller frees; *len excludes the NUL). Same return codes as above. */
+int blob_get(const char *name, char **data, size_t *len, char *why, size_t whylen);
+
 #endif

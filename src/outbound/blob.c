@@ -900,3 +900,53 @@ out:
     free(rpath);
     return rc;
 }
+
+int blob_get(const char *name, char **data, size_t *len, char *why, size_t whylen)
+{
+    int rc = -1;
+    struct blob_account a = {0};
+    struct httpc_resp r = {0};
+    const char *container = NULL;
+    char *enc = NULL, *rpath = NULL;
+
+    if (why && whylen)
+        why[0] = '\0';
+    if (data)
+        *data = NULL;
+    if (len)
+        *len = 0;
+    if (!name || !*name || name[0] == '/' || strstr(name, "..") || !data || !len) {
+        set_why(why, whylen, "bad arguments");
+        goto out;
+    }
+    rc = begin(&a, &container, why, whylen);
+    if (rc != 0)
+        goto out;
+    rc = -1;
+    if (!(enc = path_encode(name)) || !(rpath = malloc(strlen(container) + strlen(enc) + 3))) {
+        set_why(why, whylen, "out of memory");
+        goto out;
+    }
+    sprintf(rpath, "/%s/%s", container, enc);
+    if (blob_call(&a, httpc_deadline(), "GET", rpath, NULL, 0, NULL, 0, &r, why, whylen) != 0)
+        goto out;
+    if (r.status != 200) {
+        status_why(&r, "get blob", why, whylen);
+        goto out;
+    }
+    *len = r.body ? r.len : 0;
+    if (!(*data = malloc(*len + 1))) {
+        set_why(why, whylen, "out of memory");
+        goto out;
+    }
+    if (*len)
+        memcpy(*data, r.body, *len);
+    (*data)[*len] = '\0';
+    rc = 0;
+out:
+    httpc_resp_free(&r);
+    blob_account_free(&a);
+    free(enc);
+    free(rpath);
+    return rc;
+}

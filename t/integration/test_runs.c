@@ -241,6 +241,31 @@ START_TEST(snapshot_writes_blob_and_artifact)
     ck_assert_int_eq(cJSON_GetArraySize(names), 1);
     ck_assert(strstr(cJSON_GetArrayItem(names, 0)->valuestring, name) != NULL);
     cJSON_Delete(names);
+    /* the document: the integration and the projects the fake listed, no
+     * credential */
+    char blob[300], *text = NULL;
+    size_t len = 0;
+    snprintf(blob, sizeof(blob), "%s%s", prefix, name);
+    rc = blob_get(blob, &text, &len, why, sizeof(why));
+    ck_assert_msg(rc == 0, "blob_get: %d %s", rc, why);
+    ck_assert_int_eq((long)len,
+                     (long)cJSON_GetObjectItemCaseSensitive(a, "size_bytes")->valuedouble);
+    no_secret_in("the snapshot", text);
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    ck_assert_ptr_nonnull(doc);
+    ck_assert_str_eq(tc_jstr(doc, "type"), "integration_snapshot");
+    ck_assert_str_eq(tc_jstr(doc, "run_id"), run);
+    ck_assert_str_eq(tc_jstr(doc, "workspace_id"), ws);
+    const cJSON *ints = cJSON_GetObjectItemCaseSensitive(doc, "integrations");
+    ck_assert_int_eq(cJSON_GetArraySize(ints), 1);
+    const cJSON *i0 = cJSON_GetArrayItem(ints, 0);
+    ck_assert_str_eq(tc_jstr(i0, "integration_id"), int_jira);
+    ck_assert_str_eq(tc_jstr(i0, "provider"), "Jira");
+    ck_assert_str_eq(tc_jstr(i0, "external_id"), "JIRA-1");
+    /* the fake's "ok" Jira: 3 pages of 2 projects */
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(i0, "projects")), 6);
+    cJSON_Delete(doc);
 
     /* a finished run cannot be cancelled */
     cancel_expect(run, 409, "INVALID_TRANSITION");
