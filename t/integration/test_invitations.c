@@ -482,6 +482,55 @@ START_TEST(permissions_and_validation)
 }
 END_TEST
 
+/* Statements of the cheapest of several sign-ins of u (a worker's first
+ * connection does not count). */
+static long sign_in_statements(const struct tc_user *u)
+{
+    char authz[8192];
+    const char *h[2] = {authz, NULL};
+    long best = -1;
+    snprintf(authz, sizeof(authz), "Authorization: Bearer %s", u->azure);
+    for (int i = 0; i < 8; i++) {
+        struct tresp r;
+        ck_assert_int_eq(tc_request(&r, "POST", "/auth/validate", NULL, h), 0);
+        EXPECT(&r, 200, NULL);
+        long n = tc_db_statements(&r);
+        ck_assert_msg(n > 0, "no X-DB-Statements header");
+        if (best < 0 || n < best)
+            best = n;
+        tc_free(&r);
+    }
+    return best;
+}
+
+/* The hot path: a sign-in without invitations makes one statement more
+ * than before invitations (bind by email, roles, pending invitations). */
+START_TEST(sign_in_round_trips)
+{
+    struct tc_user o, x;
+    char ws[64], inv[64], path[160];
+    struct tresp r;
+    tc_new_user(&o, "inv-owner5");
+    create_ws(&o, ws);
+    long plain = sign_in_statements(&o);
+    fprintf(stderr, "%s: sign-in without invitations: %ld statements\n", tc_db_type(), plain);
+    ck_assert_msg(plain <= 3, "sign-in made %ld statements", plain);
+    /* with one pending invitation: the acceptance transaction, once */
+    char email[160];
+    new_email("inv-rt", email);
+    invite(&o, ws, email, "VIEWER", 201, NULL, inv);
+    sign_in(&x, email, NULL, &r);
+    long with = tc_db_statements(&r);
+    ck_assert_int_eq(accepted_count(&r), 1);
+    tc_free(&r);
+    fprintf(stderr, "%s: sign-in accepting one invitation: %ld statements\n", tc_db_type(), with);
+    snprintf(path, sizeof(path), "/workspaces/%s", ws);
+    call(&x, "GET", path, NULL, NULL, 200, NULL, NULL);
+    tc_user_free(&o);
+    tc_user_free(&x);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("invitations");
@@ -491,6 +540,7 @@ static Suite *suite(void)
     tcase_add_test(tc, explicit_accept_decline_and_mine);
     tcase_add_test(tc, expiry_resend_revoke);
     tcase_add_test(tc, permissions_and_validation);
+    tcase_add_test(tc, sign_in_round_trips);
     suite_add_tcase(s, tc);
     return s;
 }
