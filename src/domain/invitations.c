@@ -635,6 +635,14 @@ wsms_err invitations_accept_on_sign_in(struct request *rq, const char *user_id, 
         if (e != E_CONFLICT)
             break;
     }
+    if (e == E_CONFLICT) {
+        /* a membership changing under both attempts: sign in without
+         * accepting; the invitations stay pending for the next sign-in */
+        log_warn(LG, "invitations for user %s left pending (concurrent change)", user_id);
+        cJSON_Delete(arr);
+        arr = cJSON_CreateArray();
+        e = arr ? WSMS_OK : E_INTERNAL_SERVER_ERROR;
+    }
     if (e == WSMS_OK) {
         *accepted = arr;
         arr = NULL;

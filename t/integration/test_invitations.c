@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define DAYS8 "X-Test-Clock-Offset: 691200"
 
@@ -531,6 +533,81 @@ START_TEST(sign_in_round_trips)
 }
 END_TEST
 
+/* n children at once each run one request (as u, body may be NULL); the
+ * statuses into st. */
+static void race(const struct tc_user *u, const char *method, const char *path, const char *body,
+                 int n, long *st)
+{
+    pid_t pids[16];
+    ck_assert(n <= 16);
+    for (int i = 0; i < n; i++) {
+        pids[i] = fork();
+        ck_assert(pids[i] >= 0);
+        if (pids[i] == 0) {
+            struct tresp r;
+            int rc = tc_as(&r, u, method, path, body);
+            int code =
+                rc != 0                                                                        ? 9
+                : r.status == 200 || r.status == 201                                           ? 0
+                : r.status == 409 && strcmp(tc_error_code(&r), "CONFLICT") == 0                ? 1
+                : r.status == 409 && strcmp(tc_error_code(&r), "INVITATION_ALREADY_USED") == 0 ? 2
+                                                                                               : 8;
+            _exit(code);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        int ws = 0;
+        ck_assert_int_eq(waitpid(pids[i], &ws, 0), pids[i]);
+        ck_assert(WIFEXITED(ws));
+        st[i] = WEXITSTATUS(ws);
+    }
+}
+
+/* Concurrency from the unique index and conditional updates: of creations
+ * at once for one email exactly one is 201 (the rest 409 CONFLICT), of
+ * accepts at once exactly one is 200 (the rest INVITATION_ALREADY_USED)
+ * and the membership exists once. */
+START_TEST(concurrent_create_and_accept)
+{
+    struct tc_user o, x;
+    char ws[64], path[224], body[256], inv[64] = "";
+    long st[6];
+    int ok = 0, other = 0;
+    struct tresp r;
+    tc_new_user(&o, "inv-owner6");
+    tc_new_user(&x, "inv-race");
+    create_ws(&o, ws);
+    snprintf(path, sizeof(path), "/workspaces/%s/invitations", ws);
+    snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"MEMBER\"}", x.email);
+    race(&o, "POST", path, body, 6, st);
+    for (int i = 0; i < 6; i++) {
+        ok += st[i] == 0;
+        other += st[i] != 0 && st[i] != 1;
+    }
+    ck_assert_msg(ok == 1 && other == 0, "creations: %d created, %d unexpected", ok, other);
+    call(&o, "GET", path, NULL, NULL, 200, NULL, &r);
+    ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
+    snprintf(inv, sizeof(inv), "%s", tc_jstr(cJSON_GetArrayItem(r.json, 0), "id"));
+    tc_free(&r);
+
+    snprintf(path, sizeof(path), "/invitations/%s/accept", inv);
+    race(&x, "POST", path, NULL, 6, st);
+    ok = other = 0;
+    for (int i = 0; i < 6; i++) {
+        ok += st[i] == 0;
+        other += st[i] != 0 && st[i] != 2;
+    }
+    ck_assert_msg(ok == 1 && other == 0, "accepts: %d accepted, %d unexpected", ok, other);
+    snprintf(path, sizeof(path), "/workspaces/%s/members", ws);
+    call(&o, "GET", path, NULL, NULL, 200, NULL, &r);
+    ck_assert_int_eq(cJSON_GetArraySize(r.json), 2);
+    tc_free(&r);
+    ck_assert_int_eq(audit_count(&o, ws, "INVITATION_ACCEPTED", inv), 1);
+    tc_user_free(&o);
+    tc_user_free(&x);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("invitations");
@@ -541,6 +618,7 @@ static Suite *suite(void)
     tcase_add_test(tc, expiry_resend_revoke);
     tcase_add_test(tc, permissions_and_validation);
     tcase_add_test(tc, sign_in_round_trips);
+    tcase_add_test(tc, concurrent_create_and_accept);
     suite_add_tcase(s, tc);
     return s;
 }
