@@ -1,7 +1,9 @@
 /* api_auth: POST /auth/validate and POST /auth/refresh: exchange an Entra
  * token (plus, for refresh, the current PMA token, refused when its
  * session was revoked) for a PMA token carrying the caller's roles as the
- * database holds them; POST /me/sessions/revoke: revoke every PMA token of
+ * database holds them, after accepting the pending invitations for the
+ * token's email (domain/invitations.h; listed in "accepted_invitations");
+ * POST /me/sessions/revoke: revoke every PMA token of
  * the caller issued up to now (see auth/sessions.h). */
 #ifndef WSMS_API_AUTH_H
 #define WSMS_API_AUTH_H

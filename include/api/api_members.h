@@ -18,6 +18,11 @@ wsms_err api_members_remove(struct request *rq, struct response *rs);
  * details, or E_INVALID_ROLE when an unknown role is the only problem. */
 wsms_err api_members_parse_add(struct request *rq, struct response *rs, const cJSON *body,
                                const char **email, enum role *role, const char **display_name);
+/* Reads the email at key of body (trimmed, lower-cased, valid) into *email;
+ * a problem adds a detail and leaves NULL. WSMS_OK, or the error of
+ * resp_error when out of memory. */
+wsms_err api_members_parse_email(struct request *rq, struct response *rs, const cJSON *body,
+                                 const char *key, const char **email);
 /* Validates a PATCH body {"role"}; same errors. */
 wsms_err api_members_parse_role(struct request *rq, struct response *rs, const cJSON *body,
                                 enum role *role);

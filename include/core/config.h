@@ -43,7 +43,8 @@ struct config {
     /* PMA token */
     const char *pma_token_secret;
     long pma_token_expiry_hours;
-    long api_key_max_days; /* API_KEY_MAX_DAYS: longest API key lifetime */
+    long api_key_max_days;       /* API_KEY_MAX_DAYS: longest API key lifetime */
+    long invitation_expiry_days; /* INVITATION_EXPIRY_DAYS: invitation lifetime */
     /* blob storage */
     const char *azure_storage_connection_string;
     const char *azure_storage_container_name;

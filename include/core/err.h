@@ -21,14 +21,19 @@
     X(E_USER_NOT_AUTHORIZED, 403, "You are not a member of this workspace")                        \
     X(E_INSUFFICIENT_PERMISSIONS, 403, "Your role does not allow this")                            \
     X(E_PERMISSION_DENIED, 403, "Permission denied")                                               \
+    X(E_INVITATION_EMAIL_MISMATCH, 403, "The invitation is for another email address")             \
     X(E_NOT_FOUND, 404, "Not found")                                                               \
     X(E_WORKSPACE_NOT_FOUND, 404, "Workspace not found")                                           \
     X(E_MEMBER_NOT_FOUND, 404, "Member not found")                                                 \
     X(E_RESOURCE_NOT_FOUND, 404, "Resource not found")                                             \
+    X(E_INVITATION_NOT_FOUND, 404, "Invitation not found")                                         \
     X(E_METHOD_NOT_ALLOWED, 405, "Method not allowed")                                             \
     X(E_CONFLICT, 409, "Conflict")                                                                 \
     X(E_LAST_OWNER, 409, "The workspace must keep at least one OWNER")                             \
     X(E_INVALID_TRANSITION, 409, "The run cannot make that transition")                            \
+    X(E_INVITATION_REVOKED, 409, "The invitation was revoked")                                     \
+    X(E_INVITATION_ALREADY_USED, 409, "The invitation was already accepted or declined")           \
+    X(E_INVITATION_EXPIRED, 410, "The invitation has expired")                                     \
     X(E_PRECONDITION_FAILED, 412, "The resource has changed since it was read (If-Match)")         \
     X(E_PAYLOAD_TOO_LARGE, 413, "Request body is too large")                                       \
     X(E_VALIDATION_ERROR, 422, "Request validation failed")                                        \

@@ -18,7 +18,7 @@
 
 struct arena;
 
-#define METRICS_MAX_ROUTES    64
+#define METRICS_MAX_ROUTES    96
 #define METRICS_MAX_DB_ERRORS 3
 
 /* Label tables, registered before the first metrics_render: names[i]

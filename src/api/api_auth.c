@@ -7,6 +7,7 @@
 #include "auth/roles.h"
 #include "auth/sessions.h"
 #include "core/util.h"
+#include "domain/invitations.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,9 @@ static const char *bearer_token(const char *h)
     return *h ? h : NULL;
 }
 
-/* The common 200 body: identity, fresh roles and a PMA token carrying them.
+/* The common 200 body: identity, fresh roles, the invitations that signing
+ * in accepted ("accepted_invitations", domain/invitations.h) and a PMA
+ * token carrying the roles.
  * old_iat: the iat of the PMA token being refreshed (-1 for validate); a
  * refresh of a revoked token is refused. The new token's iat is after the
  * user's revocation second. */
@@ -33,7 +36,7 @@ static wsms_err issue(struct request *rq, struct response *rs, const struct entr
                       long old_iat)
 {
     char email[sizeof(id->email)];
-    cJSON *roles = NULL, *body = NULL;
+    cJSON *roles = NULL, *body = NULL, *accepted = NULL;
     char *tok = NULL;
     long through = 0;
     wsms_err e;
@@ -47,6 +50,15 @@ static wsms_err issue(struct request *rq, struct response *rs, const struct entr
     if (old_iat >= 0 && sessions_is_revoked(old_iat, through)) {
         log_info(LG, "refresh refused: sessions revoked");
         return resp_error(rs, E_TOKEN_REFRESH_FAILED, NULL);
+    }
+    /* pending invitations for this email are accepted by signing in; the
+     * roles are read again only when one was */
+    e = invitations_accept_on_sign_in(rq, id->user_id, email, id->display_name, &accepted);
+    if (e == WSMS_OK && cJSON_GetArraySize(accepted) > 0)
+        e = roles_of_user(rq->arena, id->user_id, email, &roles, &through);
+    if (e != WSMS_OK) {
+        e = resp_error(rs, e, NULL);
+        goto out;
     }
     tok = pma_issue_after(id->user_id, email, roles, through + 1);
     if (!tok) {
@@ -65,11 +77,17 @@ static wsms_err issue(struct request *rq, struct response *rs, const struct entr
         e = resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
         goto out;
     }
+    if (!cJSON_AddItemToObject(body, "accepted_invitations", accepted)) {
+        e = resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
+        goto out;
+    }
+    accepted = NULL;
     rq->user.user_id = arena_strdup(rq->arena, id->user_id);
     rq->authenticated = rq->user.user_id != NULL;
     e = resp_json(rq, rs, 200, body);
     body = NULL;
 out:
+    cJSON_Delete(accepted);
     cJSON_Delete(body);
     free(tok);
     return e;

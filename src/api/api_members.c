@@ -43,15 +43,15 @@ static wsms_err verdict(struct response *rs, int bad_role)
     return resp_error(rs, E_VALIDATION_ERROR, NULL);
 }
 
-wsms_err api_members_parse_add(struct request *rq, struct response *rs, const cJSON *body,
-                               const char **email, enum role *role, const char **display_name)
+wsms_err api_members_parse_email(struct request *rq, struct response *rs, const cJSON *body,
+                                 const char *key, const char **email)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "user_email");
-    *email = *display_name = NULL;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, key);
+    *email = NULL;
     if (!v || cJSON_IsNull(v)) {
-        resp_detail(rq, rs, "user_email", "is required");
+        resp_detail(rq, rs, key, "is required");
     } else if (!cJSON_IsString(v) || !v->valuestring) {
-        resp_detail(rq, rs, "user_email", "must be a string");
+        resp_detail(rq, rs, key, "must be a string");
     } else {
         char *t = api_trim(rq->arena, v->valuestring);
         size_t n = t ? strlen(t) + 1 : 0;
@@ -59,12 +59,22 @@ wsms_err api_members_parse_add(struct request *rq, struct response *rs, const cJ
         if (!lower)
             return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
         if (ascii_lower(t, lower, n) != 0 || !email_valid(lower) || utf8_len(lower) < 0)
-            resp_detail(rq, rs, "user_email", "must be a valid email address");
+            resp_detail(rq, rs, key, "must be a valid email address");
         else
             *email = lower;
     }
+    return WSMS_OK;
+}
+
+wsms_err api_members_parse_add(struct request *rq, struct response *rs, const cJSON *body,
+                               const char **email, enum role *role, const char **display_name)
+{
+    *display_name = NULL;
+    wsms_err e = api_members_parse_email(rq, rs, body, "user_email", email);
+    if (e != WSMS_OK)
+        return e;
     int bad_role = parse_role(rq, rs, body, role);
-    v = cJSON_GetObjectItemCaseSensitive(body, "display_name");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "display_name");
     if (v && !cJSON_IsNull(v)) {
         if (!cJSON_IsString(v) || !v->valuestring) {
             resp_detail(rq, rs, "display_name", "must be a string");

@@ -70,6 +70,7 @@ static const struct var vars[] = {
     S("PMA_TOKEN_SECRET", pma_token_secret, ""),
     L("PMA_TOKEN_EXPIRY_HOURS", pma_token_expiry_hours, "24", 1, 24 * 365),
     L("API_KEY_MAX_DAYS", api_key_max_days, "365", 1, 3650),
+    L("INVITATION_EXPIRY_DAYS", invitation_expiry_days, "7", 1, 365),
     S("AZURE_STORAGE_CONNECTION_STRING", azure_storage_connection_string, ""),
     S("AZURE_STORAGE_CONTAINER_NAME", azure_storage_container_name, "pmassist"),
     S("JIRA_BASE_URL", jira_base_url, ""),

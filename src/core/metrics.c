@@ -25,7 +25,7 @@
 #define NPROV      4
 #define NOUT       5
 #define MAGIC      0x57534d53u /* "WSMS" */
-#define VERSION    2u
+#define VERSION    3u
 
 static const double bucket_ms[NBUCKETS - 1] = {1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000};
 static const char *const prov_names[NPROV] = {"jira", "ado", "snow", "sharepoint"};

@@ -8,6 +8,7 @@
 #include "api/api_auth.h"
 #include "api/api_integrations.h"
 #include "api/api_jobs.h"
+#include "api/api_invitations.h"
 #include "api/api_ops.h"
 #include "api/api_members.h"
 #include "api/api_runs.h"
@@ -26,6 +27,11 @@ static const struct route routes[] = {
     {"POST", "/auth/refresh", api_auth_refresh, AUTH_NONE, ROLE_NONE, "auth.refresh"},
     {"POST", "/me/sessions/revoke", api_me_sessions_revoke, AUTH_USER, ROLE_NONE,
      "sessions.revoke"},
+    {"GET", "/me/invitations", api_me_invitations, AUTH_USER, ROLE_NONE, "invitations.mine"},
+    {"POST", "/invitations/{inv_id}/accept", api_invitations_accept, AUTH_USER, ROLE_NONE,
+     "invitations.accept"},
+    {"POST", "/invitations/{inv_id}/decline", api_invitations_decline, AUTH_USER, ROLE_NONE,
+     "invitations.decline"},
     {"GET", "/integrations/jira/projects", api_jira_projects, AUTH_USER, ROLE_NONE,
      "integrations.jira"},
     {"GET", "/integrations/ado/projects", api_ado_projects, AUTH_USER, ROLE_NONE,
@@ -63,6 +69,14 @@ static const struct route routes[] = {
      "apikeys.list"},
     {"DELETE", "/workspaces/{id}/api-keys/{key_id}", api_apikeys_revoke, AUTH_WORKSPACE, ROLE_ADMIN,
      "apikeys.revoke"},
+    {"POST", "/workspaces/{id}/invitations", api_invitations_create, AUTH_WORKSPACE, ROLE_ADMIN,
+     "invitations.create"},
+    {"GET", "/workspaces/{id}/invitations", api_invitations_list, AUTH_WORKSPACE, ROLE_ADMIN,
+     "invitations.list"},
+    {"POST", "/workspaces/{id}/invitations/{inv_id}/resend", api_invitations_resend, AUTH_WORKSPACE,
+     ROLE_ADMIN, "invitations.resend"},
+    {"DELETE", "/workspaces/{id}/invitations/{inv_id}", api_invitations_revoke, AUTH_WORKSPACE,
+     ROLE_ADMIN, "invitations.revoke"},
     {"GET", "/workspaces/{id}/integrations", api_wsi_list, AUTH_WORKSPACE, ROLE_VIEWER,
      "ws_integrations.list"},
     {"POST", "/workspaces/{id}/integrations", api_wsi_create, AUTH_WORKSPACE, ROLE_ADMIN,

@@ -120,6 +120,8 @@ static const char *status_text(int st)
         return "Method Not Allowed";
     case 409:
         return "Conflict";
+    case 410:
+        return "Gone";
     case 412:
         return "Precondition Failed";
     case 413:

@@ -324,7 +324,11 @@ START_TEST(validate_ok_body_shape)
     cJSON *roles = cJSON_GetObjectItem(r.json, "roles");
     ck_assert(cJSON_IsObject(roles));
     ck_assert_int_eq(cJSON_GetArraySize(roles), 0);
-    ck_assert_int_eq(cJSON_GetArraySize(r.json), 5);
+    /* accepted_invitations: what signing in accepted (none here) */
+    cJSON *acc = cJSON_GetObjectItem(r.json, "accepted_invitations");
+    ck_assert(cJSON_IsArray(acc));
+    ck_assert_int_eq(cJSON_GetArraySize(acc), 0);
+    ck_assert_int_eq(cJSON_GetArraySize(r.json), 6);
     const char *pma = cJSON_GetStringValue(cJSON_GetObjectItem(r.json, "pma_token"));
     ck_assert_ptr_nonnull(pma);
 
