@@ -498,7 +498,21 @@ START_TEST(jobs_crud_and_validation)
     EXPECT(&r, 409, "CONFLICT");
     ck_assert_msg(message_has(&r, "\"scheduled\""), "%s", r.body);
     tc_free(&r);
+    /* nor one with a run pending (no scheduler runs here: it stays so) */
+    snprintf(sub, sizeof(sub), "/jobs/%s/runs", sched);
+    ws_req(&r, &o, "POST", ws, sub, "{}");
+    EXPECT(&r, 201, NULL);
+    char run_cancel[200];
+    snprintf(run_cancel, sizeof(run_cancel), "/runs/%s/cancel", tc_jstr(r.json, "id"));
+    tc_free(&r);
     snprintf(sub, sizeof(sub), "/jobs/%s", sched);
+    ws_req(&r, &o, "DELETE", ws, sub, NULL);
+    EXPECT(&r, 409, "CONFLICT");
+    ck_assert_msg(message_has(&r, "pending or running"), "%s", r.body);
+    tc_free(&r);
+    ws_req(&r, &o, "POST", ws, run_cancel, "{}");
+    EXPECT(&r, 200, NULL);
+    tc_free(&r);
     ws_req(&r, &o, "DELETE", ws, sub, NULL);
     EXPECT(&r, 204, NULL);
     tc_free(&r);

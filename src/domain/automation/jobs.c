@@ -758,6 +758,20 @@ wsms_err jobs_delete(struct request *rq, const char *job_id, const char **why)
         e = E_CONFLICT;
         goto out;
     }
+    /* runs still PENDING or RUNNING would lose their job under them */
+    struct db_rows q;
+    if ((e = db_query(rq->arena, &q,
+                      "SELECT COUNT(*) FROM pmassist_master.RunQueue WHERE workspace_id = ? AND "
+                      "job_id = ?",
+                      "ss", rq->workspace_id, job_id)) != WSMS_OK)
+        goto out;
+    if (db_val_ll(&q, 0, 0, 0) > 0) {
+        *why =
+            arena_printf(rq->arena, "The job has %lld run(s) pending or running; cancel them first",
+                         db_val_ll(&q, 0, 0, 0));
+        e = E_CONFLICT;
+        goto out;
+    }
     if ((e = db_exec(NULL, dsql, "ss", rq->workspace_id, job_id)) != WSMS_OK ||
         (e = db_exec(NULL, "DELETE FROM pmassist_master.JobSchedule WHERE job_id = ?", "s",
                      job_id)) != WSMS_OK ||
@@ -769,8 +783,6 @@ wsms_err jobs_delete(struct request *rq, const char *job_id, const char **why)
         goto out;
     e = audit_write(rq->workspace_id, "JOB_DELETED", rq->user.user_id, details);
 out:
-    if (e == E_CONFLICT && !*why)
-        *why = "The job has runs that keep it";
     cJSON_Delete(details);
     return auto_end_tx(e);
 }
