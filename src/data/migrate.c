@@ -174,9 +174,10 @@ static wsms_err apply_one(const char *kind, const char *component, const char *s
     const struct embedded_file *f = find_file(kind, v);
     wsms_err e;
     if (!f) {
-        /* a number reserved by a branch not merged into this build */
-        log_warn(LG, "migration %s %d is not in this build; skipped", kind, v);
-        return WSMS_OK;
+        /* a gap: skipping it would mark the database past a file that a
+         * later build brings and then never applies */
+        log_error(LG, "migration %s %d is missing from this build", kind, v);
+        return E_INTERNAL_SERVER_ERROR;
     }
     if (own_tx && (e = db_begin()) != WSMS_OK)
         return e;
