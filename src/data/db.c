@@ -761,9 +761,8 @@ static wsms_err begin_once(void)
     }
     if (dialect_sql_transactions(db_type())) {
         e = db_exec_direct("BEGIN IMMEDIATE");
-    } else if (stmt_count++,
-               !SQL_SUCCEEDED(SQLSetConnectAttr(hdbc, SQL_ATTR_AUTOCOMMIT,
-                                                (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0))) {
+    } else if (stmt_count++, !SQL_SUCCEEDED(SQLSetConnectAttr(hdbc, SQL_ATTR_AUTOCOMMIT,
+                                                              (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0))) {
         e = class_err(diag(SQL_HANDLE_DBC, hdbc, "begin"));
         after_error(e);
     }
