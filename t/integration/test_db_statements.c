@@ -458,12 +458,145 @@ START_TEST(statements_per_route)
 }
 END_TEST
 
+static void expect(const struct tc_user *u, const char *path, long st, const char *code)
+{
+    struct tresp r;
+    ck_assert_int_eq(tc_as(&r, u, "GET", path, NULL), 0);
+    EXPECT(&r, st, code);
+    tc_free(&r);
+}
+
+/* The one-statement reads answer as the middleware does elsewhere. */
+START_TEST(read_answers)
+{
+    static const char *const reads[] = {"", "/members", "/integrations", "/audit", "/api-keys"};
+    char path[300];
+    struct tresp r;
+    setup_fixture();
+    for (size_t i = 0; i < sizeof(reads) / sizeof(*reads); i++) {
+        snprintf(path, sizeof(path), "/workspaces/%s%s", fx.ws, reads[i]);
+        expect(&fx.stranger, path, 403, "USER_NOT_AUTHORIZED");
+        snprintf(path, sizeof(path), "/workspaces/5f0c1b2e-1111-4222-8333-444455556666%s",
+                 reads[i]);
+        expect(&fx.owner, path, 404, "WORKSPACE_NOT_FOUND");
+        expect(&fx.stranger, path, 404, "WORKSPACE_NOT_FOUND");
+    }
+    /* a bad parameter or id is answered after the role check */
+    snprintf(path, sizeof(path), "/workspaces/%s/members?limit=abc", fx.ws);
+    expect(&fx.stranger, path, 403, "USER_NOT_AUTHORIZED");
+    expect(&fx.owner, path, 422, "VALIDATION_ERROR");
+    snprintf(path, sizeof(path), "/workspaces/%s/integrations/not-an-id", fx.ws);
+    expect(&fx.stranger, path, 403, "USER_NOT_AUTHORIZED");
+    expect(&fx.owner, path, 404, NULL);
+    snprintf(path, sizeof(path), "/workspaces/%s/integrations/%s", fx.ws, fx.integ);
+    expect(&fx.stranger, path, 403, "USER_NOT_AUTHORIZED");
+    /* below the route's role */
+    snprintf(path, sizeof(path), "/workspaces/%s/audit", fx.ws);
+    expect(&fx.viewer, path, 403, "INSUFFICIENT_PERMISSIONS");
+    /* API keys: another workspace's, and a wrong one */
+    char other[64], authz[200];
+    post_ok(&fx.stranger, "/workspaces", "{\"name\":\"other\"}", other, sizeof(other));
+    const char *h[2] = {authz, NULL};
+    snprintf(authz, sizeof(authz), "Authorization: ApiKey %s", fx.key);
+    snprintf(path, sizeof(path), "/workspaces/%s", other);
+    ck_assert_int_eq(tc_request(&r, "GET", path, NULL, h), 0);
+    EXPECT(&r, 401, "INVALID_API_KEY");
+    tc_free(&r);
+    snprintf(path, sizeof(path), "/workspaces/%s/members", fx.ws);
+    ck_assert_int_eq(tc_request(&r, "GET", path, NULL, h), 0);
+    EXPECT(&r, 200, NULL);
+    tc_free(&r);
+    snprintf(authz, sizeof(authz),
+             "Authorization: ApiKey %.20sAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", fx.key);
+    ck_assert_int_eq(tc_request(&r, "GET", path, NULL, h), 0);
+    EXPECT(&r, 401, "INVALID_API_KEY");
+    tc_free(&r);
+    tc_user_free(&fx.owner);
+    tc_user_free(&fx.viewer);
+    tc_user_free(&fx.stranger);
+}
+END_TEST
+
+/* One number from SQL on the shared stack's database, or -1. */
+static long stack_count(const char *sql)
+{
+    char file[600], cmd[2048], line[128];
+    const char *dir = getenv("WSMS_STACK_DIR");
+    long v = -1;
+    ck_assert_ptr_nonnull(dir);
+    snprintf(file, sizeof(file), "%s.stmt.sql", dir);
+    FILE *f = fopen(file, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_gt(fprintf(f, "%s;\n", sql), 0);
+    ck_assert_int_eq(fclose(f), 0);
+    if (strcmp(tc_db_type(), "postgres") == 0)
+        snprintf(cmd, sizeof(cmd),
+                 "psql -X -q -t -A -v ON_ERROR_STOP=1 -h 127.0.0.1 -p %s -U postgres -d wsms "
+                 "-f %s 2>&1",
+                 getenv("WSMS_PG_PORT") ? getenv("WSMS_PG_PORT") : "5432", file);
+    else if (strcmp(tc_db_type(), "sqlserver") == 0)
+        snprintf(cmd, sizeof(cmd), "sh t/lib/tsql.sh query %s %s 2>&1",
+                 getenv("WSMS_TSQL_DIR") ? getenv("WSMS_TSQL_DIR") : ".", file);
+    else
+        snprintf(cmd, sizeof(cmd), "sqlite3 -batch -bail %s/data/pmassist_master.db < %s 2>&1", dir,
+                 file);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    while (fgets(line, sizeof(line), p)) {
+        char *end;
+        long n = strtol(line, &end, 10);
+        if (end != line && v < 0)
+            v = n;
+    }
+    pclose(p);
+    return v;
+}
+
+static long links_of(const char *ws)
+{
+    char sql[300];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %sWorkspaceLink WHERE workspace_id = '%s'",
+             strcmp(tc_db_type(), "sqlite") == 0 ? "" : "pmassist_master.", ws);
+    return stack_count(sql);
+}
+
+/* Integrations that exist only in a workspace's own table (as before
+ * master 007) are copied to the master copy by `wsmsd migrate`, once. */
+START_TEST(migrate_backfills_links)
+{
+    char sql[300], cmd[1200], path[200];
+    struct tresp r;
+    setup_fixture();
+    ck_assert_int_eq(links_of(fx.ws), 2);
+    snprintf(sql, sizeof(sql), "DELETE FROM %sWorkspaceLink WHERE workspace_id = '%s'",
+             strcmp(tc_db_type(), "sqlite") == 0 ? "" : "pmassist_master.", fx.ws);
+    stack_count(sql);
+    ck_assert_int_eq(links_of(fx.ws), 0);
+    snprintf(cmd, sizeof(cmd), "WSMS_ENV_FILE=%s/wsms.env %s migrate > %s/stmt-migrate.log 2>&1",
+             getenv("WSMS_STACK_DIR"), getenv("WSMS_WSMSD"), getenv("WSMS_STACK_DIR"));
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(links_of(fx.ws), 2);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(links_of(fx.ws), 2);
+    snprintf(path, sizeof(path), "/workspaces/%s", fx.ws);
+    ck_assert_int_eq(tc_as(&r, &fx.owner, "GET", path, NULL), 0);
+    EXPECT(&r, 200, NULL);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "external_links")), 2);
+    tc_free(&r);
+    tc_user_free(&fx.owner);
+    tc_user_free(&fx.viewer);
+    tc_user_free(&fx.stranger);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("db_statements");
     TCase *tc = tcase_create("api");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, statements_per_route);
+    tcase_add_test(tc, read_answers);
+    tcase_add_test(tc, migrate_backfills_links);
     suite_add_tcase(s, tc);
     return s;
 }
