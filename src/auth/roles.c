@@ -25,8 +25,9 @@
  * parameters: user_id, workspace id, user_id, email, key prefix (NULL for
  * what the caller does not have). */
 #define ROLE_ROW                                                                                   \
-    "SELECT 'r', s.revoked_through, w.is_active, m.role, m.user_id, m.id, k.id, k.secret_hash, "   \
-    "k.scopes, k.expires_at, k.revoked_at, k.last_used_at, k.name, 0, 0"
+    "SELECT 'r' AS k, s.revoked_through, w.is_active, m.role, m.user_id, m.id, k.id, "             \
+    "k.secret_hash, "                                                                              \
+    "k.scopes, k.expires_at, k.revoked_at, k.last_used_at, k.name, 0 AS pos, 0 AS total"
 #define ROLE_FROM                                                                                  \
     " FROM (SELECT 1 AS one) d "                                                                   \
     "LEFT JOIN pmassist_master.UserSessionRevocation s ON s.user_id = ? "                          \
@@ -100,17 +101,18 @@ wsms_err roles_read_start(struct roles_read *q, struct request *rq, int ndata,
         if (!pfx)
             return E_INTERNAL_SERVER_ERROR;
     }
-    put(q, "SELECT 'h' AS k, " ROLE_TYPED ", 0 AS pos, 0 AS total");
     if (ndata > 0) {
+        put(q, "SELECT 'h' AS k, " ROLE_TYPED ", 0 AS pos, 0 AS total");
         put(q, ", ");
         put(q, typed_cols);
+        put(q, " FROM " ROLE_TYPED_FROM);
+        if (typed_from) {
+            put(q, ", ");
+            put(q, typed_from);
+        }
+        put(q, " WHERE 1 = 0 UNION ALL ");
     }
-    put(q, " FROM " ROLE_TYPED_FROM);
-    if (typed_from) {
-        put(q, ", ");
-        put(q, typed_from);
-    }
-    put(q, " WHERE 1 = 0 UNION ALL " ROLE_ROW);
+    put(q, ROLE_ROW);
     put_nulls(q, ndata);
     put(q, ROLE_FROM);
     const char *uid = key ? NULL : rq->user.user_id;

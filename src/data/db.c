@@ -415,7 +415,8 @@ out:
     return e;
 }
 
-/* A prepared statement for sql from the cache, preparing it when new. */
+/* A statement handle for sql from the cache, prepared when new (not on
+ * SQL Server: dialect_direct_execute). */
 static SQLHSTMT get_stmt(const char *sql, wsms_err *e)
 {
     int free_slot = -1, lru = 0;
@@ -442,7 +443,8 @@ static SQLHSTMT get_stmt(const char *sql, wsms_err *e)
         *e = class_err(diag(SQL_HANDLE_DBC, hdbc, "SQLAllocHandle"));
         return SQL_NULL_HSTMT;
     }
-    if (!SQL_SUCCEEDED(SQLPrepare(h, (SQLCHAR *)sql, SQL_NTS))) {
+    if (!dialect_direct_execute(db_type()) &&
+        !SQL_SUCCEEDED(SQLPrepare(h, (SQLCHAR *)sql, SQL_NTS))) {
         *e = class_err(diag(SQL_HANDLE_STMT, h, "SQLPrepare"));
         SQLFreeHandle(SQL_HANDLE_STMT, h);
         return SQL_NULL_HSTMT;
@@ -486,7 +488,8 @@ static wsms_err execute_once(SQLHSTMT *out, const char *sql, const struct db_par
     stmt_count++;
     if (in_tx)
         tx_statements++;
-    SQLRETURN r = SQLExecute(h);
+    SQLRETURN r = dialect_direct_execute(db_type()) ? SQLExecDirect(h, (SQLCHAR *)sql, SQL_NTS)
+                                                    : SQLExecute(h);
     if (r == SQL_NO_DATA) {
         e = WSMS_OK;
     } else if (!SQL_SUCCEEDED(r)) {

@@ -3,6 +3,7 @@
 #include "core/util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -118,6 +119,11 @@ const char *dialect_page_sql(enum db_type t, long limit, long offset, long long 
 bool dialect_sql_transactions(enum db_type t)
 {
     return t == DB_SQLITE;
+}
+
+bool dialect_direct_execute(enum db_type t)
+{
+    return t == DB_SQLSERVER;
 }
 
 bool dialect_schema_name_valid(const char *s)
