@@ -8,11 +8,12 @@
  * statement, the caller's role included: a UNION ALL of typed rows whose
  * first column k says what a row is. Its branches, in this order:
  *
- *   'h'  a header that yields no row (WHERE 1 = 0) and names every column
- *        from a real table column, so that each column has one type on all
- *        three databases (PostgreSQL types a chain of NULL branches as
- *        text; SQLite reports a column's declared type from the leftmost
- *        branch only, and timestamps are formatted from that type);
+ *   'h'  a header that yields no row (WHERE 1 = 0) and gives every column
+ *        its type, so that each column has one type on all three
+ *        databases (PostgreSQL types a chain of NULL branches as text,
+ *        T-SQL as int): typed NULLs on PostgreSQL and SQL Server, real
+ *        table columns on SQLite (which reports a column's declared type
+ *        from the leftmost branch only; timestamps are formatted from it);
  *   'r'  the caller's role row(s): the session revocation, the
  *        workspace's is_active, the caller's memberships and, for an API
  *        key, the key's row, all in one LEFT JOIN from a one-row table (so
@@ -29,7 +30,7 @@
  * How a route composes it:
  *
  *   struct roles_read q;
- *   roles_read_start(&q, rq, ndata, "tm.id, tm.role, ...",
+ *   roles_read_start(&q, rq, ndata, "GS...", "tm.id, tm.role, ...",
  *                    "pmassist_master.WorkspaceMember tm");   typed columns
  *   roles_read_branch(&q, 'm', "x.pos, x.total", 0, 7, "FROM (SELECT ...) x WHERE ...");
  *   db_param_s(&q.params, rq->workspace_id);                  that branch's ?s
@@ -78,11 +79,13 @@ struct roles_read {
     struct db_params params; /* the statement's parameters, in text order */
 };
 
-/* Starts the statement with the header and the role row. typed_cols (ndata
- * column references, "" when 0) from typed_from (tables with aliases other
- * than hs, hw, hm, hk, d, s, w, m, k; NULL when none) type the data
- * columns. */
-wsms_err roles_read_start(struct roles_read *q, struct request *rq, int ndata,
+/* Starts the statement with the header and the role row. The data
+ * columns' types: types, one letter per column (data/dialect.h
+ * dialect_typed_null: the header of PostgreSQL and SQL Server), and
+ * typed_cols (ndata column references, "" when 0) from typed_from (tables
+ * with aliases other than hs, hw, hm, hk, d, s, w, m, k; NULL when none),
+ * the header of SQLite. */
+wsms_err roles_read_start(struct roles_read *q, struct request *rq, int ndata, const char *types,
                           const char *typed_cols, const char *typed_from);
 /* Appends "UNION ALL SELECT '<kind>', <role NULLs>, <pos_total>, <NULLs>,
  * <cols>, <NULLs> <from>": cols are ncols columns placed at data column

@@ -27,6 +27,11 @@ const char *dialect_page_sql(enum db_type t, long limit, long offset, long long 
 /* True when transactions are SQL statements (SQLite BEGIN IMMEDIATE) rather
  * than ODBC autocommit off + SQLEndTran. */
 bool dialect_sql_transactions(enum db_type t);
+/* A NULL of a column type, for the typed header of the one-statement
+ * reads (auth/roles.h) on PostgreSQL and SQL Server: 'I' bigint, 'B'
+ * boolean (BIT / SMALLINT), 'G' GUID, 'T' timestamp, 'S' string, 'X' long
+ * text. NULL for another letter. Static. */
+const char *dialect_typed_null(enum db_type t, char type);
 /* True when statements are sent with SQLExecDirect and bound parameters
  * rather than SQLPrepare + SQLExecute: FreeTDS sends a prepared statement
  * as sp_prepexec (text and parameters, prepared anew) followed by an

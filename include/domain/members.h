@@ -26,6 +26,7 @@ struct member_row {
     "m.id, m.workspace_id, m.user_id, m.user_email, m.display_name, m.role, m.added_at"
 
 #define MEMBER_NCOLS 7
+#define MEMBER_TYPES "GGSSSST" /* auth/roles.h roles_read_start */
 #define MEMBER_PLAIN "id, workspace_id, user_id, user_email, display_name, role, added_at"
 /* Row r of a result selected with MEMBER_COLS (starting at column col0). */
 void member_from_row(const struct db_rows *rows, int r, int col0, struct member_row *m);

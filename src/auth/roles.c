@@ -6,6 +6,7 @@
 #include "http/router.h"
 #include "core/arena.h"
 #include "data/db.h"
+#include "data/dialect.h"
 #include "core/log.h"
 
 #include <openssl/crypto.h>
@@ -17,6 +18,8 @@
 #define ROLE_TYPED                                                                                 \
     "hs.revoked_through, hw.is_active, hm.role, hm.user_id, hm.id, hk.id, hk.secret_hash, "        \
     "hk.scopes, hk.expires_at, hk.revoked_at, hk.last_used_at, hk.name"
+/* their types, for dialect_typed_null */
+#define ROLE_TYPES "IBSSGGSSTTTS"
 #define ROLE_TYPED_FROM                                                                            \
     "pmassist_master.UserSessionRevocation hs, pmassist_master.Workspace hw, "                     \
     "pmassist_master.WorkspaceMember hm, pmassist_master.ApiKey hk"
@@ -84,7 +87,29 @@ static bool put_nulls(struct roles_read *q, int n)
     return true;
 }
 
-wsms_err roles_read_start(struct roles_read *q, struct request *rq, int ndata,
+/* The header on PostgreSQL and SQL Server: typed NULLs, no table (a
+ * cross join of the tables costs the server a join plan on every
+ * execution). */
+static void typed_header(struct roles_read *q, const char *types)
+{
+    put(q, "SELECT 'h' AS k");
+    for (const char *t = ROLE_TYPES; *t; t++) {
+        const char *n = dialect_typed_null(db_type(), *t);
+        put(q, ", ");
+        if (!n || !put(q, n))
+            q->failed = true;
+    }
+    put(q, ", 0 AS pos, 0 AS total");
+    for (const char *t = types; *t; t++) {
+        const char *n = dialect_typed_null(db_type(), *t);
+        put(q, ", ");
+        if (!n || !put(q, n))
+            q->failed = true;
+    }
+    put(q, " WHERE 1 = 0 UNION ALL ");
+}
+
+wsms_err roles_read_start(struct roles_read *q, struct request *rq, int ndata, const char *types,
                           const char *typed_cols, const char *typed_from)
 {
     memset(q, 0, sizeof(*q));
@@ -101,7 +126,13 @@ wsms_err roles_read_start(struct roles_read *q, struct request *rq, int ndata,
         if (!pfx)
             return E_INTERNAL_SERVER_ERROR;
     }
-    if (ndata > 0) {
+    if (ndata > 0 && (!types || (int)strlen(types) != ndata))
+        return E_INTERNAL_SERVER_ERROR;
+    if (ndata > 0 && db_type() != DB_SQLITE) {
+        typed_header(q, types);
+    } else if (ndata > 0) {
+        /* SQLite reports the declared type of the leftmost branch's
+         * columns only, so its header names real columns */
         put(q, "SELECT 'h' AS k, " ROLE_TYPED ", 0 AS pos, 0 AS total");
         put(q, ", ");
         put(q, typed_cols);
@@ -335,7 +366,7 @@ wsms_err roles_check(struct request *rq)
 {
     struct roles_read q;
     struct db_rows rows;
-    wsms_err e = roles_read_start(&q, rq, 0, "", NULL);
+    wsms_err e = roles_read_start(&q, rq, 0, "", "", NULL);
     if (e == WSMS_OK)
         e = roles_read_run(&q, &rows);
     return e;

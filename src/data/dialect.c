@@ -121,6 +121,27 @@ bool dialect_sql_transactions(enum db_type t)
     return t == DB_SQLITE;
 }
 
+const char *dialect_typed_null(enum db_type t, char type)
+{
+    bool ms = t == DB_SQLSERVER;
+    switch (type) {
+    case 'I':
+        return "CAST(NULL AS BIGINT)";
+    case 'B':
+        return ms ? "CAST(NULL AS BIT)" : "CAST(NULL AS SMALLINT)";
+    case 'G':
+        return ms ? "CAST(NULL AS UNIQUEIDENTIFIER)" : "CAST(NULL AS VARCHAR(36))";
+    case 'T':
+        return ms ? "CAST(NULL AS DATETIME2(3))" : "CAST(NULL AS TIMESTAMP(3))";
+    case 'X':
+        return ms ? "CAST(NULL AS NVARCHAR(MAX))" : "CAST(NULL AS TEXT)";
+    case 'S':
+        return ms ? "CAST(NULL AS NVARCHAR(4000))" : "CAST(NULL AS VARCHAR(4000))";
+    default:
+        return NULL;
+    }
+}
+
 bool dialect_direct_execute(enum db_type t)
 {
     return t == DB_SQLSERVER;

@@ -134,7 +134,8 @@ wsms_err apikeys_list(struct request *rq, cJSON **out)
     if (!typed || !cols)
         return E_INTERNAL_SERVER_ERROR;
     /* one statement: the caller's role and the keys */
-    wsms_err e = roles_read_start(&q, rq, KEY_NCOLS, typed, "pmassist_master.ApiKey ta");
+    wsms_err e =
+        roles_read_start(&q, rq, KEY_NCOLS, "GGSSSSTTTT", typed, "pmassist_master.ApiKey ta");
     if (e == WSMS_OK)
         e = roles_read_branch(&q, 'a', "ROW_NUMBER() OVER (ORDER BY a.created_at DESC, a.id), 0", 0,
                               KEY_NCOLS, cols,

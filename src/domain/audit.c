@@ -95,7 +95,8 @@ wsms_err audit_list(struct request *rq, const char *action, long limit, long off
     if (!typed)
         return E_INTERNAL_SERVER_ERROR;
     /* one statement: the caller's role, the page and its total */
-    wsms_err e = roles_read_start(&q, rq, AUDIT_NCOLS, typed, "pmassist_master.AuditLog ta");
+    wsms_err e =
+        roles_read_start(&q, rq, AUDIT_NCOLS, "GGSSXT", typed, "pmassist_master.AuditLog ta");
     if (e != WSMS_OK)
         goto out;
     db_param_s(&q.params, rq->workspace_id);

@@ -83,8 +83,8 @@ wsms_err members_list(struct request *rq, const struct members_filter *f, long l
     if (!pat || !role || !inner || !typed)
         goto out;
     /* one statement: the caller's role, the page and its total */
-    if ((e = roles_read_start(&q, rq, MEMBER_NCOLS, typed, "pmassist_master.WorkspaceMember tm")) !=
-        WSMS_OK)
+    if ((e = roles_read_start(&q, rq, MEMBER_NCOLS, MEMBER_TYPES, typed,
+                              "pmassist_master.WorkspaceMember tm")) != WSMS_OK)
         goto out;
     const char *v[] = {rq->workspace_id, q_, pat, pat, role, role};
     for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++)

@@ -40,6 +40,7 @@ struct ws_row {
     "w.id, w.name, w.description, w.created_by, w.created_at, w.updated_at, w.blob_path, "         \
     "w.is_active, w.db_schema_name, w.last_seen_utc, w.status"
 #define WS_NCOLS 11
+#define WS_TYPES "GSSSTTSBSTS" /* auth/roles.h roles_read_start */
 
 struct integ_row {
     const char *id, *workspace_id, *provider, *display_name, *url, *connection_status, *added_by,
@@ -53,6 +54,7 @@ struct integ_row {
     "connection_status, added_by_user_id, added_utc, external_id, status_reason, "                 \
     "last_checked_utc"
 #define INTEG_NCOLS 11
+#define INTEG_TYPES "GGSSSSSTSST"
 
 /* Workspaces the caller belongs to (alias w), by oid or by a not yet bound
  * email; two parameters: user_id, email. */
@@ -314,7 +316,7 @@ static wsms_err get_query(struct request *rq, const char *ws_id, struct db_rows 
     const char *typed = arena_printf(a, "%s, %s, %s", tw, tm, ti);
     if (!tw || !tm || !ti || !ic || !typed)
         return E_INTERNAL_SERVER_ERROR;
-    wsms_err e = roles_read_start(&q, rq, GET_NDATA, typed,
+    wsms_err e = roles_read_start(&q, rq, GET_NDATA, WS_TYPES MEMBER_TYPES INTEG_TYPES, typed,
                                   "pmassist_master.Workspace tw, pmassist_master.WorkspaceMember "
                                   "tm, " LINK_TABLE " ti");
     if (e != WSMS_OK)
@@ -491,7 +493,7 @@ wsms_err ws_list(struct request *rq, const struct ws_list_opts *o, cJSON **out, 
                                      order, from);
     if (!tw || !ti || !ic || !typed || !inner || !ifrom)
         goto out;
-    if ((e = roles_read_start(&q, rq, LIST_NDATA, typed,
+    if ((e = roles_read_start(&q, rq, LIST_NDATA, WS_TYPES INTEG_TYPES, typed,
                               "pmassist_master.Workspace tw, " LINK_TABLE " ti")) != WSMS_OK)
         goto out;
     db_param_s(&q.params, uid);

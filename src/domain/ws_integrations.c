@@ -177,7 +177,7 @@ static wsms_err read_query(struct request *rq, const char *iid, long limit, long
     const char *cols = roles_read_cols(rq->arena, "g", WSI_COLS);
     if (!typed || !cols)
         return E_INTERNAL_SERVER_ERROR;
-    wsms_err e = roles_read_start(&q, rq, WSI_NCOLS, typed, LINK_TABLE " ti");
+    wsms_err e = roles_read_start(&q, rq, WSI_NCOLS, "GGSSSSXSSTST", typed, LINK_TABLE " ti");
     if (e != WSMS_OK)
         return e;
     db_param_s(&q.params, rq->workspace_id);
