@@ -97,7 +97,12 @@ const char *const *dialect_session_sql(enum db_type t)
                                          "PRAGMA busy_timeout=15000",
                                          "PRAGMA foreign_keys=ON",
                                          NULL};
-    static const char *const pg[] = {"SET TIME ZONE 'UTC'", NULL};
+    /* generic plans: psqlODBC prepares every statement on the server, and
+     * PostgreSQL would otherwise plan each execution anew as long as a
+     * custom plan looks cheaper (most of the time of a one-statement read,
+     * auth/roles.h) */
+    static const char *const pg[] = {"SET TIME ZONE 'UTC'",
+                                     "SET plan_cache_mode = force_generic_plan", NULL};
     /* XACT_ABORT: any run-time error rolls the whole transaction back */
     static const char *const mssql[] = {"SET XACT_ABORT ON", "SET ANSI_NULLS ON",
                                         "SET QUOTED_IDENTIFIER ON", NULL};

@@ -464,12 +464,13 @@ wsms_err ws_list(struct request *rq, const struct ws_list_opts *o, cJSON **out, 
     bool archived = o->archived;
     const char *order = order_sql(o->sort ? o->sort : "-created_at");
     const char *pat = o->q && *o->q ? contains_pattern(a, o->q) : "%";
-    /* active workspaces of any member, archived ones of their owners only;
+    /* active workspaces of any member, archived ones of their owners only,
+     * driven by the caller's memberships (indexed by user_id and email);
      * parameters: user_id, email, pattern */
     const char *from = arena_printf(
         a,
-        "FROM pmassist_master.Workspace w WHERE w.is_active = %d AND %sEXISTS (SELECT 1 FROM "
-        "pmassist_master.WorkspaceMember m WHERE m.workspace_id = w.id AND (m.user_id = ? OR "
+        "FROM pmassist_master.Workspace w WHERE w.is_active = %d AND %sw.id IN (SELECT "
+        "m.workspace_id FROM pmassist_master.WorkspaceMember m WHERE (m.user_id = ? OR "
         "(m.user_id IS NULL AND m.user_email = ?))%s) AND LOWER(w.name) LIKE ?%s",
         archived ? 0 : 1, archived ? "w.status = 'Archived' AND " : "",
         archived ? " AND m.role = 'OWNER'" : "", dialect_like_escape(db_type()));

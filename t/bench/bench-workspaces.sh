@@ -47,6 +47,7 @@ cpu_ticks() {
 # bench_route LABEL URL DBPIDS: one wrk run plus statements and DB CPU
 bench_route() {
     blabel=$1 burl=$2 bpids=$3
+    curl -fsS -o /dev/null -H "$H1" -H "X-PMA-Token: $pma" "$burl" || true
     st=$(curl -fsS -o /dev/null -D - -H "$H1" -H "X-PMA-Token: $pma" "$burl" |
         tr -d '\r' | awk -F': ' 'tolower($1) == "x-db-statements" {print $2}')
     c0=$(cpu_ticks $bpids)
@@ -114,12 +115,22 @@ ws_setup() {
 ws_bench() {
     wlabel=$1 base=$(cat "$2/url") dbpids=$3
     bench_route "$wlabel GET /workspaces/{id} (5 m, 2 i)" "$base/workspaces/$ws" "$dbpids"
-    eval "get_rps_$4=\$RPS get_p50_$4=\$P50 get_p99_$4=\$P99"
+    eval "get_rps_$4=\$RPS get_p99_$4=\$P99"
+    # the same with one connection per worker: latency without queueing
+    rc_save=$read_conns
+    read_conns=${workers:-2}
+    bench_route "$wlabel GET /workspaces/{id} at -c $read_conns" "$base/workspaces/$ws" "$dbpids"
+    read_conns=$rc_save
+    eval "get_p50_$4=\$P50"
     bench_route "$wlabel GET /workspaces (20 ws)" "$base/workspaces" "$dbpids"
     eval "list_rps_$4=\$RPS list_p99_$4=\$P99"
     H1_save=$H1 pma_save=$pma
     H1=$H2 pma=$pma2
     bench_route "$wlabel GET /workspaces?limit=200 ($list_n ws)" "$base/workspaces?limit=200" "$dbpids"
+    rc_save=$read_conns
+    read_conns=2 # wrk needs a connection per thread
+    bench_route "$wlabel GET /workspaces?limit=200 at -c 2" "$base/workspaces?limit=200" "$dbpids"
+    read_conns=$rc_save
     eval "big_p50_$4=\$P50"
     H1=$H1_save pma=$pma_save
     bench_route "$wlabel GET /workspaces/{id}/members" "$base/workspaces/$ws/members" "$dbpids"
@@ -205,6 +216,6 @@ echo "  with 1 ms injected each way, a page of 200 < 20 ms"
 for d in sqlite pg ms pgproxy msproxy; do
     eval "g=\${get_rps_$d:-}; g99=\${get_p99_$d:-}; g50=\${get_p50_$d:-}; l=\${list_rps_$d:-}; b50=\${big_p50_$d:-}"
     [ -n "$g" ] || continue
-    printf '  %-8s get %sx req/s, p99 %s of 261 ms, p50 %s ms; list %sx req/s; page of 200 p50 %s ms\n' \
+    printf '  %-8s get %sx req/s, p99 %s of 261 ms, p50 %s ms (-c workers); list %sx req/s; page of 200 p50 %s ms (-c 2)\n' \
         "$d" "$(ratio "$g" 330)" "$(ratio "$g99" 261)" "$g50" "$(ratio "$l" 51)" "$b50"
 done

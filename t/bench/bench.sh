@@ -4,7 +4,8 @@
 #   the same workers behind the same nginx (the FastCGI ceiling), and wsmsd
 #   routes, with ratios to the ceiling and to /health, plus worker RSS.
 # Figures only: nothing here passes or fails on speed.
-# Settings: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_WORKERS (2).
+# Settings: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_WORKERS (2),
+# BENCH_PARTS (which of t/bench/bench-*.sh, default all three).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -100,7 +101,7 @@ run_wrk "wsmsd GET /health (long run)" "$url/health"
 secs=$secs_save
 rss100=$(rss_kb "$sup")
 
-for part in bench-auth bench-workspaces bench-integrations; do
+for part in ${BENCH_PARTS:-bench-auth bench-workspaces bench-integrations}; do
     [ -f "t/bench/$part.sh" ] && . "t/bench/$part.sh"
 done
 
