@@ -165,6 +165,9 @@ if sh t/lib/pg.sh start "$tmp/pg" "$pgport" > "$tmp/pg.env"; then
     if (set -a; . "$tmp/pg.env"; STACK_ENV=$tmp/bench.env WSMS_WORKERS=${workers:-2} \
         WSMSD=$top/build/release/wsmsd sh t/lib/stack.sh start "$tmp/pgstack" >/dev/null); then
         if ws_setup "$tmp/pgstack"; then
+            # statistics, as a database in service has them (autovacuum may
+            # not have analyzed the fresh tables yet)
+            psql -X -q -h 127.0.0.1 -p "$pgport" -U postgres -d wsms -c ANALYZE >/dev/null 2>&1 || true
             ws_bench "postgres" "$tmp/pgstack" "$pgpid" pg || true
             sh t/lib/stack.sh stop "$tmp/pgstack"
             if proxied "$tmp/pgproxystack" "$tmp/pg.env" "$pgport" pg; then
