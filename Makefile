@@ -82,6 +82,10 @@ $(OUT)/bench/hello: t/bench/hello.c | $(OUT)/obj
 	@mkdir -p $(OUT)/bench
 	$(CC) $(WARN) -O2 -o $@ $< $(FCGI_LIBS)
 
+$(OUT)/bench/latency_proxy: t/bench/latency_proxy.c | $(OUT)/obj
+	@mkdir -p $(OUT)/bench
+	$(CC) $(WARN) -O2 -pthread -o $@ $<
+
 # test binaries of the current variant
 tests: $(OUT)/wsmsd $(UNIT_BINS) $(ITEST_BINS)
 
@@ -111,7 +115,7 @@ run: config.mk all
 stop:
 	sh t/dev/run.sh stop
 
-bench: config.mk all $(OUT)/bench/hello
+bench: config.mk all $(OUT)/bench/hello $(OUT)/bench/latency_proxy
 	sh t/bench/bench.sh
 
 bench-soak: config.mk all

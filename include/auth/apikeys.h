@@ -12,6 +12,7 @@
 #include "core/err.h"
 #include "http/http.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct arena;
@@ -37,13 +38,20 @@ void apikey_scopes_text(unsigned mask, char *buf, size_t n);
 /* Highest role the scopes grant. */
 enum role apikey_scopes_role(unsigned mask);
 
-/* The key's identity on workspace ws_id at now_ms: its id (arena), name and
- * the role its scopes grant. E_INVALID_API_KEY for a malformed, unknown,
- * other workspace's, expired or revoked key (why: a short reason for the
- * log); E_WORKSPACE_NOT_FOUND for an archived workspace. Records
- * last_used_at when the stored one is a minute old or more. */
-wsms_err apikey_authenticate(struct arena *a, const char *key, const char *ws_id, int64_t now_ms,
-                             const char **key_id, const char **name, enum role *role,
-                             const char **why);
+/* A key row as read with the caller's role row (auth/roles.h): id,
+ * secret_hash, scopes, expires_at, revoked_at, last_used_at (NULL for SQL
+ * NULL), whether its workspace is active. */
+struct apikey_row {
+    const char *id, *secret_hash, *scopes, *expires_at, *revoked_at, *last_used_at;
+    bool workspace_active;
+};
+/* Checks the presented key against its row (NULL: no such key on that
+ * workspace) at now_ms: the role its scopes grant, or E_INVALID_API_KEY for a
+ * malformed, unknown, other workspace's, expired or revoked key (why: a
+ * short reason for the log), E_WORKSPACE_NOT_FOUND for an archived
+ * workspace. Records last_used_at when the stored one is a minute old or
+ * more (one UPDATE at most once a minute; its failure is only logged). */
+wsms_err apikey_check(const char *key, const struct apikey_row *row, int64_t now_ms,
+                      enum role *role, const char **why);
 
 #endif

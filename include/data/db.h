@@ -35,6 +35,29 @@ struct db_rows {
 wsms_err db_exec(long *affected, const char *sql, const char *types, ...);
 /* Runs a query and copies every row into the arena. */
 wsms_err db_query(struct arena *a, struct db_rows *out, const char *sql, const char *types, ...);
+/* Parameters collected piece by piece, for statements composed of
+ * fragments (auth/roles.h "one-statement reads"): the letters of `types`.
+ * Strings are borrowed until the statement ran. More than DB_MAX_PARAMS
+ * sets overflow, and the statement then fails with E_INTERNAL_SERVER_ERROR. */
+#define DB_MAX_PARAMS 48
+struct db_param {
+    char type;
+    const char *s;
+    long long i;
+    int64_t t;
+};
+struct db_params {
+    int n;
+    bool overflow;
+    struct db_param v[DB_MAX_PARAMS];
+};
+void db_param_s(struct db_params *p, const char *s);
+void db_param_i(struct db_params *p, long long i);
+void db_param_t(struct db_params *p, int64_t t);
+/* db_exec and db_query with a parameter list. */
+wsms_err db_exec_params(long *affected, const char *sql, const struct db_params *p);
+wsms_err db_query_params(struct arena *a, struct db_rows *out, const char *sql,
+                         const struct db_params *p);
 /* Runs SQL text with no parameters and no result (DDL). Not cached. */
 wsms_err db_exec_direct(const char *sql);
 
@@ -59,7 +82,10 @@ const char *db_val(const struct db_rows *rows, int r, int c);
 long long db_val_ll(const struct db_rows *rows, int r, int c, long long dflt);
 bool db_val_bool(const struct db_rows *rows, int r, int c);
 
-/* Statements executed by this process (for the bounded-query tests). */
+/* Statements executed by this process (X-DB-Statements with the test
+ * hooks on): every SQL statement, and a transaction's begin and its end
+ * one each on every database (SQLite BEGIN/COMMIT statements, ODBC
+ * autocommit off and SQLEndTran elsewhere). */
 long db_statement_count(void);
 
 #endif

@@ -6,6 +6,7 @@
 #define WSMS_AUDIT_H
 
 #include "core/err.h"
+#include "http/http.h"
 
 #include <cjson/cJSON.h>
 
@@ -16,10 +17,11 @@ struct arena;
 wsms_err audit_write(const char *ws_id, const char *action, const char *actor_id,
                      const cJSON *details);
 
-/* Entries of ws_id (only action when not NULL), ordered by timestamp DESC
+/* Entries of rq->workspace_id (only action when not NULL), read in one
+ * statement with the caller's role (auth/roles.h), ordered by timestamp DESC
  * then id, as [{"id","workspace_id","action","actor_id","details":{...},
  * "timestamp"}]. *total is the count without paging. */
-wsms_err audit_list(struct arena *a, const char *ws_id, const char *action, long limit, long offset,
-                    cJSON **out, long *total);
+wsms_err audit_list(struct request *rq, const char *action, long limit, long offset, cJSON **out,
+                    long *total);
 
 #endif

@@ -25,6 +25,9 @@ struct member_row {
 #define MEMBER_COLS                                                                                \
     "m.id, m.workspace_id, m.user_id, m.user_email, m.display_name, m.role, m.added_at"
 
+#define MEMBER_NCOLS 7
+#define MEMBER_TYPES "GGSSSST" /* auth/roles.h roles_read_start */
+#define MEMBER_PLAIN "id, workspace_id, user_id, user_email, display_name, role, added_at"
 /* Row r of a result selected with MEMBER_COLS (starting at column col0). */
 void member_from_row(const struct db_rows *rows, int r, int col0, struct member_row *m);
 /* {"id","workspace_id","user_id","user_email","display_name","role","added_at"}. */
@@ -32,8 +35,6 @@ cJSON *member_json(const struct member_row *m);
 /* True when the membership is the caller's: same user_id, or not yet bound
  * and the caller's email. */
 bool member_is_caller(const struct member_row *m, const struct identity *u);
-/* Every member of ws_id (oldest first) appended to arr. */
-wsms_err members_all(struct arena *a, const char *ws_id, cJSON *arr);
 
 /* The operations below act on rq->workspace_id as rq->user. Changes lock the
  * workspace row and read the caller's role again (into rq->role) inside

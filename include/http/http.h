@@ -43,6 +43,13 @@ struct request {
     const char *workspace_id; /* normalized {id} on workspace routes */
     enum role role;           /* caller's role in workspace_id (from the database) */
     const char *api_key_id;   /* set when authenticated by an API key (user is "apikey:<id>") */
+    /* For the role row of the one-statement reads (auth/roles.h), set by
+     * the middleware: the PMA token's iat, the presented API key (NULL for
+     * tokens), and whether the role (or on routes without a workspace the
+     * revocation) has been checked. */
+    long token_iat;
+    const char *api_key;
+    bool role_checked;
     int64_t start_ms;
     /* Set by the server: names what the request is doing now (slow log,
      * /status). Handlers call req_stage(), never the server. */

@@ -13,7 +13,13 @@ enum route_auth {
     AUTH_NONE,      /* anonymous */
     AUTH_USER,      /* Entra + PMA tokens */
     AUTH_WORKSPACE, /* tokens + membership of {id} with at least min_role */
-    AUTH_ARCHIVED   /* the same, of an archived {id} (restore) */
+    AUTH_ARCHIVED,  /* the same, of an archived {id} (restore) */
+    /* One-statement reads (auth/roles.h): the middleware verifies the
+     * tokens (or parses the API key) and the handler's single statement
+     * reads the role with its data (roles_read_run); the server answers
+     * 500 when such a handler answered without checking it. */
+    AUTH_WORKSPACE_READ, /* AUTH_WORKSPACE, role read by the handler */
+    AUTH_USER_READ       /* AUTH_USER, revocation read by the handler */
 };
 
 typedef wsms_err (*handler_fn)(struct request *rq, struct response *rs);

@@ -297,8 +297,7 @@ wsms_err api_workspaces_audit(struct request *rq, struct response *rs)
         return e;
     if (resp_has_details(rs))
         return resp_error(rs, E_VALIDATION_ERROR, NULL);
-    if ((e = audit_list(rq->arena, rq->workspace_id, action, limit, offset, &arr, &total)) !=
-        WSMS_OK)
+    if ((e = audit_list(rq, action, limit, offset, &arr, &total)) != WSMS_OK)
         return resp_error(rs, e, NULL);
     if ((e = set_total(rq, rs, total)) != WSMS_OK) {
         cJSON_Delete(arr);

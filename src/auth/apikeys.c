@@ -144,30 +144,17 @@ enum role apikey_scopes_role(unsigned mask)
                                   : ROLE_NONE;
 }
 
-wsms_err apikey_authenticate(struct arena *a, const char *key, const char *ws_id, int64_t now,
-                             const char **key_id, const char **name, enum role *role,
-                             const char **why)
+wsms_err apikey_check(const char *key, const struct apikey_row *row, int64_t now, enum role *role,
+                      const char **why)
 {
     char prefix[APIKEY_PREFIX_LEN + 1], hash[APIKEY_HASH_LEN + 1];
-    struct db_rows rows;
     wsms_err e = E_INVALID_API_KEY;
-    *key_id = *name = NULL;
     *role = ROLE_NONE;
     *why = "malformed";
     if (apikey_parse(key, prefix, hash) != 0)
         goto out;
-    e = db_query(a, &rows,
-                 "SELECT k.id, k.secret_hash, k.scopes, k.expires_at, k.revoked_at, "
-                 "k.last_used_at, w.is_active, k.name "
-                 "FROM pmassist_master.ApiKey k "
-                 "JOIN pmassist_master.Workspace w ON w.id = k.workspace_id "
-                 "WHERE k.key_prefix = ? AND k.workspace_id = ?",
-                 "ss", prefix, ws_id);
-    if (e != WSMS_OK)
-        goto out;
-    e = E_INVALID_API_KEY;
-    const char *stored = rows.nrows == 1 ? db_val(&rows, 0, 1) : NULL;
-    if (!stored) {
+    const char *stored = row ? row->secret_hash : NULL;
+    if (!row || !row->id || !stored) {
         *why = "unknown key or another workspace's";
         goto out;
     }
@@ -175,39 +162,35 @@ wsms_err apikey_authenticate(struct arena *a, const char *key, const char *ws_id
         *why = "wrong secret";
         goto out;
     }
-    if (db_val(&rows, 0, 4)) {
+    if (row->revoked_at) {
         *why = "revoked";
         goto out;
     }
-    int64_t exp = iso8601_parse_ms(db_val(&rows, 0, 3));
+    int64_t exp = iso8601_parse_ms(row->expires_at);
     if (exp <= 0 || now >= exp) {
         *why = "expired";
         goto out;
     }
-    if (!db_val_bool(&rows, 0, 6)) {
+    if (!row->workspace_active) {
         *why = "workspace archived";
         e = E_WORKSPACE_NOT_FOUND;
         goto out;
     }
-    enum role r = apikey_scopes_role(apikey_scopes_parse(db_val(&rows, 0, 2)));
+    enum role r = apikey_scopes_role(apikey_scopes_parse(row->scopes));
     if (r == ROLE_NONE) {
         *why = "no usable scope";
         goto out;
     }
-    const char *id = db_val(&rows, 0, 0);
-    const char *last = db_val(&rows, 0, 5);
-    int64_t last_ms = last ? iso8601_parse_ms(last) : 0;
-    if (!last || last_ms <= 0 || now - last_ms >= TOUCH_MS) {
+    int64_t last_ms = row->last_used_at ? iso8601_parse_ms(row->last_used_at) : 0;
+    if (!row->last_used_at || last_ms <= 0 || now - last_ms >= TOUCH_MS) {
         long n = 0;
         /* at most once a minute; a failure here does not refuse the key */
         if (db_exec(&n,
                     "UPDATE pmassist_master.ApiKey SET last_used_at = ? WHERE id = ? AND "
                     "(last_used_at IS NULL OR last_used_at < ?)",
-                    "tst", now, id, now - TOUCH_MS) != WSMS_OK)
-            log_warn(LG, "cannot record last use of API key %s", id);
+                    "tst", now, row->id, now - TOUCH_MS) != WSMS_OK)
+            log_warn(LG, "cannot record last use of API key %s", row->id);
     }
-    *key_id = id;
-    *name = db_val(&rows, 0, 7);
     *role = r;
     *why = NULL;
     e = WSMS_OK;

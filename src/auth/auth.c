@@ -12,6 +12,7 @@
 #include "auth/sessions.h"
 #include "core/util.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,16 +67,34 @@ static wsms_err rate_limit(struct request *rq, struct response *rs, const char *
     return resp_error(rs, E_RATE_LIMITED, NULL);
 }
 
+static bool workspace_route(const struct route *r)
+{
+    return r->auth == AUTH_WORKSPACE || r->auth == AUTH_WORKSPACE_READ || r->auth == AUTH_ARCHIVED;
+}
+
+static bool deferred_route(const struct route *r)
+{
+    return r->auth == AUTH_WORKSPACE_READ || r->auth == AUTH_USER_READ;
+}
+
+/* The normalized {id} into rq->workspace_id. */
+static wsms_err take_workspace(struct request *rq)
+{
+    char ws[GUID_LEN + 1];
+    if (!rq->cap[0] || guid_normalize(rq->cap[0], ws) != 0)
+        return E_WORKSPACE_NOT_FOUND;
+    rq->workspace_id = arena_strdup(rq->arena, ws);
+    return rq->workspace_id ? WSMS_OK : E_INTERNAL_SERVER_ERROR;
+}
+
 /* Authorization: ApiKey <key>: only on workspace routes, acting as
  * "apikey:<id>" with the role its scopes grant. */
 static wsms_err auth_api_key(struct request *rq, struct response *rs, const char *key)
 {
-    char ws[GUID_LEN + 1], prefix[APIKEY_PREFIX_LEN + 1], hash[APIKEY_HASH_LEN + 1];
-    const char *key_id = NULL, *name = NULL, *why = NULL;
-    enum role role = ROLE_NONE;
+    char prefix[APIKEY_PREFIX_LEN + 1], hash[APIKEY_HASH_LEN + 1];
     while (*key == ' ')
         key++;
-    if (rq->route->auth != AUTH_WORKSPACE) {
+    if (rq->route->auth != AUTH_WORKSPACE && rq->route->auth != AUTH_WORKSPACE_READ) {
         log_info(LG, "API key refused: %s is not a workspace route", rq->route->name);
         return resp_error(rs, E_INVALID_API_KEY, "API keys are accepted on workspace routes only");
     }
@@ -83,31 +102,19 @@ static wsms_err auth_api_key(struct request *rq, struct response *rs, const char
         log_info(LG, "API key refused: malformed");
         return resp_error(rs, E_INVALID_API_KEY, NULL);
     }
+    OPENSSL_cleanse(hash, sizeof(hash));
     wsms_err e = rate_limit(rq, rs, "k", prefix);
     if (e != WSMS_OK)
         return e;
-    if (!rq->cap[0] || guid_normalize(rq->cap[0], ws) != 0)
-        return resp_error(rs, E_WORKSPACE_NOT_FOUND, NULL);
-    rq->workspace_id = arena_strdup(rq->arena, ws);
-    if (!rq->workspace_id)
-        return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
-    e = apikey_authenticate(rq->arena, key, ws, hook_now_ms(rq), &key_id, &name, &role, &why);
-    if (e != WSMS_OK) {
-        if (why)
-            log_info(LG, "API key %s refused: %s", prefix, why);
+    if ((e = take_workspace(rq)) != WSMS_OK)
         return resp_error(rs, e, NULL);
-    }
-    rq->user.user_id = arena_printf(rq->arena, "apikey:%s", key_id);
-    rq->user.email = "";
-    rq->user.display_name = arena_strdup(rq->arena, name ? name : "");
-    if (!rq->user.user_id || !rq->user.display_name)
-        return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
-    rq->api_key_id = key_id;
-    rq->authenticated = true;
-    rq->role = role;
-    if (rq->role < rq->route->min_role)
-        return resp_error(rs, E_INSUFFICIENT_PERMISSIONS, "The API key's scopes do not allow this");
-    return WSMS_OK;
+    rq->api_key = key;
+    if (deferred_route(rq->route))
+        return WSMS_OK;
+    e = roles_check(rq);
+    if (e == E_INSUFFICIENT_PERMISSIONS)
+        return resp_error(rs, e, "The API key's scopes do not allow this");
+    return e != WSMS_OK ? resp_error(rs, e, NULL) : WSMS_OK;
 }
 
 wsms_err auth_request(struct request *rq, struct response *rs)
@@ -145,39 +152,15 @@ wsms_err auth_request(struct request *rq, struct response *rs)
     e = rate_limit(rq, rs, "u", rq->user.user_id);
     if (e != WSMS_OK)
         return e;
-    if (rq->route->auth != AUTH_WORKSPACE && rq->route->auth != AUTH_ARCHIVED) {
-        long through = 0;
-        e = roles_revoked_through(rq->arena, rq->user.user_id, &through);
-        if (e != WSMS_OK)
-            return resp_error(rs, e, NULL);
-        if (sessions_is_revoked(pc.iat, through)) {
-            log_info(LG, "PMA token refused: sessions revoked");
-            return resp_error(rs, E_INVALID_PMA_TOKEN, NULL);
-        }
-        rq->authenticated = true;
-        return WSMS_OK;
-    }
-
-    char ws[GUID_LEN + 1];
-    if (!rq->cap[0] || guid_normalize(rq->cap[0], ws) != 0)
-        return resp_error(rs, E_WORKSPACE_NOT_FOUND, NULL);
-    rq->workspace_id = arena_strdup(rq->arena, ws);
-    if (!rq->workspace_id)
-        return resp_error(rs, E_INTERNAL_SERVER_ERROR, NULL);
+    rq->token_iat = pc.iat;
     rq->authenticated = true;
-    e = roles_in_workspace(rq->arena, ws, rq->user.user_id, rq->user.email, pc.iat,
-                           rq->route->auth == AUTH_ARCHIVED, &rq->role);
-    if (e == E_INVALID_PMA_TOKEN) {
-        log_info(LG, "PMA token refused: sessions revoked");
-        rq->authenticated = false;
-    }
-    if (e != WSMS_OK)
+    if (workspace_route(rq->route) && (e = take_workspace(rq)) != WSMS_OK)
         return resp_error(rs, e, NULL);
-    if (rq->role == ROLE_NONE)
-        return resp_error(rs, E_USER_NOT_AUTHORIZED, NULL);
-    if (rq->role < rq->route->min_role)
-        return resp_error(rs, E_INSUFFICIENT_PERMISSIONS, NULL);
-    return WSMS_OK;
+    if (deferred_route(rq->route))
+        return WSMS_OK;
+    /* one statement: the revocation (and on workspace routes the role) */
+    e = roles_check(rq);
+    return e != WSMS_OK ? resp_error(rs, e, NULL) : WSMS_OK;
 }
 
 const char *auth_fresh_pma_token(struct request *rq)

@@ -17,8 +17,8 @@
 
 #define LG         "db"
 #define CACHE_MAX  64
-#define MAX_PARAMS 32
-#define MAX_COLS   48
+#define MAX_PARAMS DB_MAX_PARAMS
+#define MAX_COLS   64
 
 struct cached {
     char *sql;
@@ -214,19 +214,77 @@ static void params_free(struct params *p)
     p->n = 0;
 }
 
-static wsms_err bind_params(SQLHSTMT h, struct params *p, const char *types, va_list ap)
+void db_param_s(struct db_params *p, const char *s)
 {
-    size_t nt = strlen(types);
-    if (nt > MAX_PARAMS)
+    if (p->n >= DB_MAX_PARAMS) {
+        p->overflow = true;
+        return;
+    }
+    p->v[p->n].type = 's';
+    p->v[p->n++].s = s;
+}
+
+void db_param_i(struct db_params *p, long long i)
+{
+    if (p->n >= DB_MAX_PARAMS) {
+        p->overflow = true;
+        return;
+    }
+    p->v[p->n].type = 'i';
+    p->v[p->n++].i = i;
+}
+
+void db_param_t(struct db_params *p, int64_t t)
+{
+    if (p->n >= DB_MAX_PARAMS) {
+        p->overflow = true;
+        return;
+    }
+    p->v[p->n].type = 't';
+    p->v[p->n++].t = t;
+}
+
+/* The variadic arguments of `types` as a parameter list. */
+static wsms_err collect_params(struct db_params *out, const char *types, va_list ap)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; types[i]; i++) {
+        switch (types[i]) {
+        case 's':
+            db_param_s(out, va_arg(ap, const char *));
+            break;
+        case 'i':
+            db_param_i(out, va_arg(ap, long long));
+            break;
+        case 'b':
+            db_param_i(out, va_arg(ap, int) ? 1 : 0);
+            if (out->n > 0)
+                out->v[out->n - 1].type = 'b';
+            break;
+        case 't':
+            db_param_t(out, va_arg(ap, int64_t));
+            break;
+        default:
+            log_error(LG, "unknown parameter type '%c'", types[i]);
+            return E_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return out->overflow ? E_INTERNAL_SERVER_ERROR : WSMS_OK;
+}
+
+static wsms_err bind_params(SQLHSTMT h, struct params *p, const struct db_params *in)
+{
+    if (in->overflow || in->n > MAX_PARAMS)
         return E_INTERNAL_SERVER_ERROR;
-    for (size_t i = 0; i < nt; i++) {
+    for (int i = 0; i < in->n; i++) {
+        const struct db_param *v = &in->v[i];
         SQLUSMALLINT idx = (SQLUSMALLINT)(i + 1);
         SQLRETURN r;
         p->bufs[i] = NULL;
-        p->n = (int)i + 1;
-        switch (types[i]) {
+        p->n = i + 1;
+        switch (v->type) {
         case 's': {
-            const char *s = va_arg(ap, const char *);
+            const char *s = v->s;
             if (!s) {
                 p->ind[i] = SQL_NULL_DATA;
                 r = SQLBindParameter(h, idx, SQL_PARAM_INPUT, SQL_C_WCHAR, SQL_WVARCHAR, 1, 0, NULL,
@@ -236,7 +294,7 @@ static wsms_err bind_params(SQLHSTMT h, struct params *p, const char *types, va_
             SQLLEN chars;
             SQLWCHAR *w = to_wide(s, &chars);
             if (!w) {
-                log_error(LG, "parameter %zu is not valid UTF-8", i + 1);
+                log_error(LG, "parameter %d is not valid UTF-8", i + 1);
                 return E_INVALID_REQUEST;
             }
             p->bufs[i] = w;
@@ -250,14 +308,14 @@ static wsms_err bind_params(SQLHSTMT h, struct params *p, const char *types, va_
         }
         case 'i':
         case 'b':
-            p->ll[i] = types[i] == 'i' ? va_arg(ap, long long) : (va_arg(ap, int) ? 1 : 0);
+            p->ll[i] = v->i;
             p->ind[i] = 0;
             r = SQLBindParameter(h, idx, SQL_PARAM_INPUT, SQL_C_SBIGINT,
-                                 types[i] == 'b' ? SQL_INTEGER : SQL_BIGINT, 0, 0, &p->ll[i], 0,
+                                 v->type == 'b' ? SQL_INTEGER : SQL_BIGINT, 0, 0, &p->ll[i], 0,
                                  &p->ind[i]);
             break;
         case 't': {
-            int64_t ms = va_arg(ap, int64_t);
+            int64_t ms = v->t;
             time_t t = (time_t)(ms / 1000);
             struct tm tm;
             gmtime_r(&t, &tm);
@@ -275,7 +333,7 @@ static wsms_err bind_params(SQLHSTMT h, struct params *p, const char *types, va_
             break;
         }
         default:
-            log_error(LG, "unknown parameter type '%c'", types[i]);
+            log_error(LG, "unknown parameter type '%c'", v->type);
             return E_INTERNAL_SERVER_ERROR;
         }
         if (!SQL_SUCCEEDED(r))
@@ -357,7 +415,8 @@ out:
     return e;
 }
 
-/* A prepared statement for sql from the cache, preparing it when new. */
+/* A statement handle for sql from the cache, prepared when new (not on
+ * SQL Server: dialect_direct_execute). */
 static SQLHSTMT get_stmt(const char *sql, wsms_err *e)
 {
     int free_slot = -1, lru = 0;
@@ -384,7 +443,8 @@ static SQLHSTMT get_stmt(const char *sql, wsms_err *e)
         *e = class_err(diag(SQL_HANDLE_DBC, hdbc, "SQLAllocHandle"));
         return SQL_NULL_HSTMT;
     }
-    if (!SQL_SUCCEEDED(SQLPrepare(h, (SQLCHAR *)sql, SQL_NTS))) {
+    if (!dialect_direct_execute(db_type()) &&
+        !SQL_SUCCEEDED(SQLPrepare(h, (SQLCHAR *)sql, SQL_NTS))) {
         *e = class_err(diag(SQL_HANDLE_STMT, h, "SQLPrepare"));
         SQLFreeHandle(SQL_HANDLE_STMT, h);
         return SQL_NULL_HSTMT;
@@ -412,7 +472,7 @@ static void after_error(wsms_err e)
 
 static long tx_statements; /* statements run in the open transaction */
 
-static wsms_err execute_once(SQLHSTMT *out, const char *sql, const char *types, va_list ap)
+static wsms_err execute_once(SQLHSTMT *out, const char *sql, const struct db_params *prm)
 {
     wsms_err e = db_connect();
     struct params p;
@@ -422,13 +482,14 @@ static wsms_err execute_once(SQLHSTMT *out, const char *sql, const char *types, 
     SQLHSTMT h = get_stmt(sql, &e);
     if (h == SQL_NULL_HSTMT)
         goto out;
-    e = bind_params(h, &p, types, ap);
+    e = bind_params(h, &p, prm);
     if (e != WSMS_OK)
         goto out;
     stmt_count++;
     if (in_tx)
         tx_statements++;
-    SQLRETURN r = SQLExecute(h);
+    SQLRETURN r = dialect_direct_execute(db_type()) ? SQLExecDirect(h, (SQLCHAR *)sql, SQL_NTS)
+                                                    : SQLExecute(h);
     if (r == SQL_NO_DATA) {
         e = WSMS_OK;
     } else if (!SQL_SUCCEEDED(r)) {
@@ -451,33 +512,37 @@ out:
  * fails only at its next statement. When that statement is the first thing
  * of a transaction, or runs outside one, nothing has happened yet: reconnect
  * and run it once more instead of failing the request. */
-static wsms_err execute(SQLHSTMT *out, const char *sql, const char *types, va_list ap)
+static wsms_err execute(SQLHSTMT *out, const char *sql, const struct db_params *prm)
 {
     bool reused = connected;
     bool was_tx = in_tx;
     bool retryable = reused && (!in_tx || tx_statements == 0);
-    va_list again;
-    va_copy(again, ap);
-    wsms_err e = execute_once(out, sql, types, ap);
+    wsms_err e = execute_once(out, sql, prm);
     if (e == E_DATABASE_CONNECTION_ERROR && retryable) {
         log_warn(LG, "retrying once on a new connection");
         e = db_connect();
         if (e == WSMS_OK && was_tx)
             e = db_begin();
         if (e == WSMS_OK)
-            e = execute_once(out, sql, types, again);
+            e = execute_once(out, sql, prm);
     }
-    va_end(again);
     return e;
 }
 
 wsms_err db_exec(long *affected, const char *sql, const char *types, ...)
 {
-    SQLHSTMT h = SQL_NULL_HSTMT;
+    struct db_params prm;
     va_list ap;
     va_start(ap, types);
-    wsms_err e = execute(&h, sql, types, ap);
+    wsms_err e = collect_params(&prm, types, ap);
     va_end(ap);
+    return e != WSMS_OK ? e : db_exec_params(affected, sql, &prm);
+}
+
+wsms_err db_exec_params(long *affected, const char *sql, const struct db_params *prm)
+{
+    SQLHSTMT h = SQL_NULL_HSTMT;
+    wsms_err e = execute(&h, sql, prm);
     if (e != WSMS_OK)
         return e;
     if (affected) {
@@ -589,12 +654,21 @@ out:
 
 wsms_err db_query(struct arena *a, struct db_rows *out, const char *sql, const char *types, ...)
 {
-    SQLHSTMT h = SQL_NULL_HSTMT;
+    struct db_params prm;
     memset(out, 0, sizeof(*out));
     va_list ap;
     va_start(ap, types);
-    wsms_err e = execute(&h, sql, types, ap);
+    wsms_err e = collect_params(&prm, types, ap);
     va_end(ap);
+    return e != WSMS_OK ? e : db_query_params(a, out, sql, &prm);
+}
+
+wsms_err db_query_params(struct arena *a, struct db_rows *out, const char *sql,
+                         const struct db_params *prm)
+{
+    SQLHSTMT h = SQL_NULL_HSTMT;
+    memset(out, 0, sizeof(*out));
+    wsms_err e = execute(&h, sql, prm);
     if (e != WSMS_OK)
         return e;
     SQLSMALLINT ncols = 0;
@@ -668,6 +742,7 @@ static wsms_err end_tran(SQLSMALLINT how)
         return E_DATABASE_CONNECTION_ERROR;
     if (dialect_sql_transactions(db_type()))
         return db_exec_direct(how == SQL_COMMIT ? "COMMIT" : "ROLLBACK");
+    stmt_count++; /* a round trip, as BEGIN/COMMIT are on SQLite */
     if (!SQL_SUCCEEDED(SQLEndTran(SQL_HANDLE_DBC, hdbc, how))) {
         wsms_err e = class_err(diag(SQL_HANDLE_DBC, hdbc, what));
         return e;
@@ -689,8 +764,8 @@ static wsms_err begin_once(void)
     }
     if (dialect_sql_transactions(db_type())) {
         e = db_exec_direct("BEGIN IMMEDIATE");
-    } else if (!SQL_SUCCEEDED(SQLSetConnectAttr(hdbc, SQL_ATTR_AUTOCOMMIT,
-                                                (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0))) {
+    } else if (stmt_count++, !SQL_SUCCEEDED(SQLSetConnectAttr(hdbc, SQL_ATTR_AUTOCOMMIT,
+                                                              (SQLPOINTER)SQL_AUTOCOMMIT_OFF, 0))) {
         e = class_err(diag(SQL_HANDLE_DBC, hdbc, "begin"));
         after_error(e);
     }

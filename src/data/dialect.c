@@ -3,6 +3,7 @@
 #include "core/util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -96,7 +97,12 @@ const char *const *dialect_session_sql(enum db_type t)
                                          "PRAGMA busy_timeout=15000",
                                          "PRAGMA foreign_keys=ON",
                                          NULL};
-    static const char *const pg[] = {"SET TIME ZONE 'UTC'", NULL};
+    /* generic plans: psqlODBC prepares every statement on the server, and
+     * PostgreSQL would otherwise plan each execution anew as long as a
+     * custom plan looks cheaper (most of the time of a one-statement read,
+     * auth/roles.h) */
+    static const char *const pg[] = {"SET TIME ZONE 'UTC'",
+                                     "SET plan_cache_mode = force_generic_plan", NULL};
     /* XACT_ABORT: any run-time error rolls the whole transaction back */
     static const char *const mssql[] = {"SET XACT_ABORT ON", "SET ANSI_NULLS ON",
                                         "SET QUOTED_IDENTIFIER ON", NULL};
@@ -118,6 +124,32 @@ const char *dialect_page_sql(enum db_type t, long limit, long offset, long long 
 bool dialect_sql_transactions(enum db_type t)
 {
     return t == DB_SQLITE;
+}
+
+const char *dialect_typed_null(enum db_type t, char type)
+{
+    bool ms = t == DB_SQLSERVER;
+    switch (type) {
+    case 'I':
+        return "CAST(NULL AS BIGINT)";
+    case 'B':
+        return ms ? "CAST(NULL AS BIT)" : "CAST(NULL AS SMALLINT)";
+    case 'G':
+        return ms ? "CAST(NULL AS UNIQUEIDENTIFIER)" : "CAST(NULL AS VARCHAR(36))";
+    case 'T':
+        return ms ? "CAST(NULL AS DATETIME2(3))" : "CAST(NULL AS TIMESTAMP(3))";
+    case 'X':
+        return ms ? "CAST(NULL AS NVARCHAR(MAX))" : "CAST(NULL AS TEXT)";
+    case 'S':
+        return ms ? "CAST(NULL AS NVARCHAR(4000))" : "CAST(NULL AS VARCHAR(4000))";
+    default:
+        return NULL;
+    }
+}
+
+bool dialect_direct_execute(enum db_type t)
+{
+    return t == DB_SQLSERVER;
 }
 
 bool dialect_schema_name_valid(const char *s)

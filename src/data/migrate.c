@@ -232,6 +232,11 @@ static int upgrade(struct arena *a, const char *kind, const char *component, con
         return 0;
     }
     for (int v = (int)cur + 1; v <= max; v++) {
+        if (!find_file(kind, v)) {
+            /* numbers taken by branches not merged into this build */
+            printf("%s: no version %d in this build, skipped\n", component, v);
+            continue;
+        }
         printf("%s: applying version %d ...", component, v);
         fflush(stdout);
         e = apply_one(kind, component, schema, v, true);
@@ -243,6 +248,62 @@ static int upgrade(struct arena *a, const char *kind, const char *component, con
         }
         printf(" done\n");
     }
+    return 0;
+}
+
+#define LINK_COLS                                                                                  \
+    "workspace_integration_id, workspace_id, user_id, integration_display_name, provider, url, "   \
+    "extra_config_json, connection_status, added_by_user_id, added_utc, external_id, "             \
+    "status_reason, last_checked_utc"
+#define LINKS_VERSION 7
+
+/* Master 007 keeps a copy of every workspace's integration rows in
+ * pmassist_master.WorkspaceLink (maintained by the service in the same
+ * transaction as each change). Every run copies the rows a workspace's
+ * table has and the copy lacks (those of workspaces older than 007), in
+ * one transaction; afterwards there are none, and a second run copies
+ * nothing. */
+static int backfill_links(struct arena *a, const struct db_rows *ws)
+{
+    long cur = 0, copied = 0;
+    wsms_err e = migrate_current(a, "master", &cur);
+    if (e != WSMS_OK) {
+        fprintf(stderr, "migrate: cannot read the master version (%s)\n", err_code(e));
+        return 1;
+    }
+    if (cur < LINKS_VERSION || ws->nrows == 0)
+        return 0;
+    if ((e = db_begin()) != WSMS_OK)
+        goto out;
+    for (int r = 0; r < ws->nrows && e == WSMS_OK; r++) {
+        char table[160];
+        long n = 0;
+        if (dialect_ws_table(db_type(), db_val(ws, r, 0), "workspace_integrations", table,
+                             sizeof(table)) != 0) {
+            e = E_INTERNAL_SERVER_ERROR;
+            break;
+        }
+        char *sql = arena_printf(a,
+                                 "INSERT INTO pmassist_master.WorkspaceLink (" LINK_COLS ") "
+                                 "SELECT " LINK_COLS " FROM %s t WHERE t.workspace_id = ? AND "
+                                 "NOT EXISTS (SELECT 1 FROM pmassist_master.WorkspaceLink l "
+                                 "WHERE l.workspace_integration_id = t.workspace_integration_id)",
+                                 table);
+        e = sql ? db_exec(&n, sql, "s", db_val(ws, r, 1)) : E_INTERNAL_SERVER_ERROR;
+        copied += n > 0 ? n : 0;
+    }
+    if (e == WSMS_OK)
+        e = db_commit();
+    else
+        db_rollback();
+out:
+    if (e != WSMS_OK) {
+        fprintf(stderr, "migrate: copying the integrations to the master schema failed (%s)\n",
+                err_code(e));
+        return 1;
+    }
+    if (copied > 0)
+        printf("copied %ld integration(s) to the master schema\n", copied);
     return 0;
 }
 
@@ -264,7 +325,8 @@ int migrate_run(void)
         goto out;
     struct db_rows rows;
     e = db_query(a, &rows,
-                 "SELECT db_schema_name FROM pmassist_master.Workspace ORDER BY created_at", "");
+                 "SELECT db_schema_name, id FROM pmassist_master.Workspace ORDER BY created_at",
+                 "");
     if (e != WSMS_OK) {
         fprintf(stderr, "migrate: cannot list workspaces (%s)\n", err_code(e));
         goto out;
@@ -279,6 +341,8 @@ int migrate_run(void)
         if (upgrade(a, "workspace", schema, schema) != 0)
             goto out;
     }
+    if (backfill_links(a, &rows) != 0)
+        goto out;
     printf("migration complete\n");
     rc = 0;
 out:

@@ -1,6 +1,7 @@
 #include "domain/apikeys.h"
 
 #include "auth/apikeys.h"
+#include "auth/roles.h"
 #include "core/arena.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -118,25 +119,41 @@ out:
     return e;
 }
 
+#define KEY_PLAIN                                                                                  \
+    "id, workspace_id, name, key_prefix, scopes, created_by, created_at, expires_at, revoked_at, " \
+    "last_used_at"
+#define KEY_NCOLS 10
+
 wsms_err apikeys_list(struct request *rq, cJSON **out)
 {
     struct db_rows rows;
+    struct roles_read q;
     *out = NULL;
-    wsms_err e = db_query(rq->arena, &rows,
-                          "SELECT id, workspace_id, name, key_prefix, scopes, created_by, "
-                          "created_at, expires_at, revoked_at, last_used_at "
-                          "FROM pmassist_master.ApiKey WHERE workspace_id = ? "
-                          "ORDER BY created_at DESC, id",
-                          "s", rq->workspace_id);
+    const char *typed = roles_read_cols(rq->arena, "ta", KEY_PLAIN);
+    const char *cols = roles_read_cols(rq->arena, "a", KEY_PLAIN);
+    if (!typed || !cols)
+        return E_INTERNAL_SERVER_ERROR;
+    /* one statement: the caller's role and the keys */
+    wsms_err e =
+        roles_read_start(&q, rq, KEY_NCOLS, "GGSSSSTTTT", typed, "pmassist_master.ApiKey ta");
+    if (e == WSMS_OK)
+        e = roles_read_branch(&q, 'a', "ROW_NUMBER() OVER (ORDER BY a.created_at DESC, a.id), 0", 0,
+                              KEY_NCOLS, cols,
+                              "FROM pmassist_master.ApiKey a WHERE a.workspace_id = ?");
+    db_param_s(&q.params, rq->workspace_id);
+    if (e == WSMS_OK)
+        e = roles_read_run(&q, &rows);
     if (e != WSMS_OK)
         return e;
     cJSON *arr = cJSON_CreateArray();
     if (!arr)
         return E_INTERNAL_SERVER_ERROR;
     for (int r = 0; r < rows.nrows; r++) {
-        const char *v[10];
-        for (int c = 0; c < 10; c++)
-            v[c] = db_val(&rows, r, c);
+        if (roles_read_kind(&rows, r) != 'a')
+            continue;
+        const char *v[KEY_NCOLS];
+        for (int c = 0; c < KEY_NCOLS; c++)
+            v[c] = db_val(&rows, r, ROLES_C_DATA + c);
         cJSON *o = key_json(v);
         if (!o || !cJSON_AddItemToArray(arr, o)) {
             cJSON_Delete(o);

@@ -1,5 +1,7 @@
 #include "domain/audit.h"
 
+#include "auth/roles.h"
+
 #include "core/arena.h"
 #include "data/db.h"
 #include "data/dialect.h"
@@ -48,7 +50,7 @@ static bool add_str(cJSON *o, const char *k, const char *v)
 
 /* One entry; details that are not a JSON object (written by hand, say)
  * come back as {} rather than failing the whole page. */
-static cJSON *entry_json(const struct db_rows *rows, int r)
+static cJSON *entry_json(const struct db_rows *rows, int r, int c0)
 {
     static const char *const keys[] = {"id", "workspace_id", "action", "actor_id"};
     cJSON *o = cJSON_CreateObject();
@@ -56,10 +58,10 @@ static cJSON *entry_json(const struct db_rows *rows, int r)
     if (!o)
         return NULL;
     for (int c = 0; c < 4; c++) {
-        if (!add_str(o, keys[c], db_val(rows, r, c)))
+        if (!add_str(o, keys[c], db_val(rows, r, c0 + c)))
             goto fail;
     }
-    const char *text = db_val(rows, r, 4);
+    const char *text = db_val(rows, r, c0 + 4);
     d = text ? cJSON_Parse(text) : NULL;
     if (!cJSON_IsObject(d)) {
         cJSON_Delete(d);
@@ -68,7 +70,7 @@ static cJSON *entry_json(const struct db_rows *rows, int r)
     if (!d || !cJSON_AddItemToObject(o, "details", d))
         goto fail;
     d = NULL;
-    if (!add_str(o, "timestamp", db_val(rows, r, 5)))
+    if (!add_str(o, "timestamp", db_val(rows, r, c0 + 5)))
         goto fail;
     return o;
 fail:
@@ -77,50 +79,46 @@ fail:
     return NULL;
 }
 
-wsms_err audit_list(struct arena *a, const char *ws_id, const char *action, long limit, long offset,
-                    cJSON **out, long *total)
+#define AUDIT_PLAIN "id, workspace_id, action, actor_id, details, timestamp"
+#define AUDIT_NCOLS 6
+
+wsms_err audit_list(struct request *rq, const char *action, long limit, long offset, cJSON **out,
+                    long *total)
 {
-    static const char cols[] = "SELECT id, workspace_id, action, actor_id, details, timestamp "
-                               "FROM pmassist_master.AuditLog ";
-    long long pg[2];
+    struct arena *a = rq->arena;
     struct db_rows rows;
+    struct roles_read q;
     cJSON *arr = NULL;
-    wsms_err e;
     *out = NULL;
     *total = 0;
-    const char *page = dialect_page_sql(db_type(), limit, offset, pg);
-    if (action) {
-        e = db_query(a, &rows,
-                     "SELECT COUNT(*) FROM pmassist_master.AuditLog "
-                     "WHERE workspace_id = ? AND action = ?",
-                     "ss", ws_id, action);
-    } else {
-        e = db_query(a, &rows,
-                     "SELECT COUNT(*) FROM pmassist_master.AuditLog WHERE workspace_id = ?", "s",
-                     ws_id);
-    }
+    const char *typed = roles_read_cols(a, "ta", AUDIT_PLAIN);
+    if (!typed)
+        return E_INTERNAL_SERVER_ERROR;
+    /* one statement: the caller's role, the page and its total */
+    wsms_err e =
+        roles_read_start(&q, rq, AUDIT_NCOLS, "GGSSXT", typed, "pmassist_master.AuditLog ta");
     if (e != WSMS_OK)
         goto out;
-    *total = (long)db_val_ll(&rows, 0, 0, 0);
-    const char *sql =
-        arena_printf(a, "%sWHERE workspace_id = ?%s ORDER BY timestamp DESC, id DESC%s", cols,
-                     action ? " AND action = ?" : "", page);
-    if (!sql) {
-        e = E_INTERNAL_SERVER_ERROR;
-        goto out;
-    }
-    if (action)
-        e = db_query(a, &rows, sql, "ssii", ws_id, action, pg[0], pg[1]);
-    else
-        e = db_query(a, &rows, sql, "sii", ws_id, pg[0], pg[1]);
+    db_param_s(&q.params, rq->workspace_id);
+    db_param_s(&q.params, action ? action : "");
+    db_param_s(&q.params, action ? action : "");
+    e = roles_read_page(&q, 'a', 0, AUDIT_NCOLS, AUDIT_PLAIN,
+                        AUDIT_PLAIN " FROM pmassist_master.AuditLog WHERE workspace_id = ? AND "
+                                    "(? = '' OR action = ?)",
+                        "timestamp DESC, id DESC", limit, offset);
+    if (e == WSMS_OK)
+        e = roles_read_run(&q, &rows);
     if (e != WSMS_OK)
         goto out;
+    *total = roles_read_total(&rows, 'a');
     if (!(arr = cJSON_CreateArray())) {
         e = E_INTERNAL_SERVER_ERROR;
         goto out;
     }
     for (int r = 0; r < rows.nrows; r++) {
-        cJSON *item = entry_json(&rows, r);
+        if (roles_read_kind(&rows, r) != 'a' || !roles_read_in_page(&rows, r, limit, offset))
+            continue;
+        cJSON *item = entry_json(&rows, r, ROLES_C_DATA);
         if (!item || !cJSON_AddItemToArray(arr, item)) {
             cJSON_Delete(item);
             e = E_INTERNAL_SERVER_ERROR;

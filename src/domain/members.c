@@ -1,5 +1,6 @@
 #include "domain/members.h"
 
+#include "auth/roles.h"
 #include "core/arena.h"
 #include "domain/audit.h"
 #include "domain/workspaces.h"
@@ -56,80 +57,63 @@ bool member_is_caller(const struct member_row *m, const struct identity *u)
     return u->email && m->user_email && strcasecmp(m->user_email, u->email) == 0;
 }
 
-static wsms_err rows_to_array(const struct db_rows *rows, cJSON *arr)
-{
-    for (int r = 0; r < rows->nrows; r++) {
-        struct member_row m;
-        member_from_row(rows, r, 0, &m);
-        cJSON *item = member_json(&m);
-        if (!item || !cJSON_AddItemToArray(arr, item)) {
-            cJSON_Delete(item);
-            return E_INTERNAL_SERVER_ERROR;
-        }
-    }
-    return WSMS_OK;
-}
-
-wsms_err members_all(struct arena *a, const char *ws_id, cJSON *arr)
-{
-    struct db_rows rows;
-    wsms_err e = db_query(a, &rows,
-                          "SELECT " MEMBER_COLS " FROM pmassist_master.WorkspaceMember m "
-                          "WHERE m.workspace_id = ? ORDER BY m.added_at, m.id",
-                          "s", ws_id);
-    return e != WSMS_OK ? e : rows_to_array(&rows, arr);
-}
-
 wsms_err members_list(struct request *rq, const struct members_filter *f, long limit, long offset,
                       cJSON **out, long *total)
 {
-    long long pg[2];
     struct db_rows rows;
+    struct roles_read q;
     cJSON *arr = NULL;
     /* q matches the email or the display name (contains, ASCII
      * case-insensitive); role exactly; each a parameter, '' = any */
     const char *esc = dialect_like_escape(db_type());
-    const char *where = arena_printf(rq->arena,
-                                     "WHERE m.workspace_id = ? AND (? = '' OR "
-                                     "LOWER(m.user_email) LIKE ?%s OR LOWER(m.display_name) "
-                                     "LIKE ?%s) AND (? = '' OR m.role = ?)",
+    const char *inner = arena_printf(rq->arena,
+                                     MEMBER_COLS " FROM pmassist_master.WorkspaceMember m "
+                                                 "WHERE m.workspace_id = ? AND (? = '' OR "
+                                                 "LOWER(m.user_email) LIKE ?%s OR "
+                                                 "LOWER(m.display_name) LIKE ?%s) AND (? = '' OR "
+                                                 "m.role = ?)",
                                      esc, esc);
-    const char *q = f && f->q && *f->q ? f->q : "";
+    const char *typed = roles_read_cols(rq->arena, "tm", MEMBER_PLAIN);
+    const char *q_ = f && f->q && *f->q ? f->q : "";
     const char *role = f && f->role ? role_name(f->role) : "";
-    const char *pat = *q ? ws_like_pattern(rq->arena, q) : "%";
+    const char *pat = *q_ ? ws_like_pattern(rq->arena, q_) : "%";
     wsms_err e = E_INTERNAL_SERVER_ERROR;
     *out = NULL;
     *total = 0;
-    if (!pat || !role || !where)
+    if (!pat || !role || !inner || !typed)
         goto out;
-    e = db_query(
-        rq->arena, &rows,
-        arena_printf(rq->arena, "SELECT COUNT(*) FROM pmassist_master.WorkspaceMember m %s", where),
-        "ssssss", rq->workspace_id, q, pat, pat, role, role);
-    if (e != WSMS_OK)
+    /* one statement: the caller's role, the page and its total */
+    if ((e = roles_read_start(&q, rq, MEMBER_NCOLS, MEMBER_TYPES, typed,
+                              "pmassist_master.WorkspaceMember tm")) != WSMS_OK)
         goto out;
-    *total = (long)db_val_ll(&rows, 0, 0, 0);
-    const char *sql = arena_printf(rq->arena,
-                                   "SELECT " MEMBER_COLS " FROM pmassist_master.WorkspaceMember m "
-                                   "%s ORDER BY m.added_at, m.id%s",
-                                   where, dialect_page_sql(db_type(), limit, offset, pg));
-    if (!sql) {
-        e = E_INTERNAL_SERVER_ERROR;
+    const char *v[] = {rq->workspace_id, q_, pat, pat, role, role};
+    for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++)
+        db_param_s(&q.params, v[i]);
+    if ((e = roles_read_page(&q, 'm', 0, MEMBER_NCOLS, MEMBER_PLAIN, inner, "m.added_at, m.id",
+                             limit, offset)) != WSMS_OK)
         goto out;
-    }
-    e = db_query(rq->arena, &rows, sql, "ssssssii", rq->workspace_id, q, pat, pat, role, role,
-                 pg[0], pg[1]);
-    if (e != WSMS_OK)
+    if ((e = roles_read_run(&q, &rows)) != WSMS_OK)
         goto out;
+    *total = roles_read_total(&rows, 'm');
     if (!(arr = cJSON_CreateArray())) {
         e = E_INTERNAL_SERVER_ERROR;
         goto out;
     }
-    e = rows_to_array(&rows, arr);
-    if (e == WSMS_OK) {
-        *out = arr;
-        arr = NULL;
+    for (int r = 0; r < rows.nrows; r++) {
+        if (roles_read_kind(&rows, r) != 'm' || !roles_read_in_page(&rows, r, limit, offset))
+            continue;
+        struct member_row m;
+        member_from_row(&rows, r, ROLES_C_DATA, &m);
+        cJSON *item = member_json(&m);
+        if (!item || !cJSON_AddItemToArray(arr, item)) {
+            cJSON_Delete(item);
+            e = E_INTERNAL_SERVER_ERROR;
+            goto out;
+        }
     }
+    *out = arr;
+    arr = NULL;
+    e = WSMS_OK;
 out:
     cJSON_Delete(arr);
     return e;

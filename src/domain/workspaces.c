@@ -1,5 +1,6 @@
 #include "domain/workspaces.h"
 
+#include "auth/roles.h"
 #include "core/arena.h"
 #include "domain/audit.h"
 #include "outbound/blob.h"
@@ -19,6 +20,10 @@
 
 #define LG "workspaces"
 
+/* The master copy of every workspace's integrations (master 007): what
+ * lists and the workspace object read. */
+#define LINK_TABLE "pmassist_master.WorkspaceLink"
+
 /* Larger than any qualified per-workspace table name. */
 #define TABLE_MAX 128
 
@@ -28,9 +33,14 @@ struct ws_row {
     const char *db_schema_name, *last_seen_utc, *status;
 };
 
+#define WS_PLAIN                                                                                   \
+    "id, name, description, created_by, created_at, updated_at, blob_path, is_active, "            \
+    "db_schema_name, last_seen_utc, status"
 #define WS_COLS                                                                                    \
     "w.id, w.name, w.description, w.created_by, w.created_at, w.updated_at, w.blob_path, "         \
     "w.is_active, w.db_schema_name, w.last_seen_utc, w.status"
+#define WS_NCOLS 11
+#define WS_TYPES "GSSSTTSBSTS" /* auth/roles.h roles_read_start */
 
 struct integ_row {
     const char *id, *workspace_id, *provider, *display_name, *url, *connection_status, *added_by,
@@ -43,6 +53,8 @@ struct integ_row {
     "workspace_integration_id, workspace_id, provider, integration_display_name, url, "            \
     "connection_status, added_by_user_id, added_utc, external_id, status_reason, "                 \
     "last_checked_utc"
+#define INTEG_NCOLS 11
+#define INTEG_TYPES "GGSSSSSTSST"
 
 /* Workspaces the caller belongs to (alias w), by oid or by a not yet bound
  * email; two parameters: user_id, email. */
@@ -63,19 +75,19 @@ static bool add_str(cJSON *o, const char *k, const char *v)
     return true;
 }
 
-static void ws_from_row(const struct db_rows *rows, int r, struct ws_row *w)
+static void ws_from_row(const struct db_rows *rows, int r, int c, struct ws_row *w)
 {
-    w->id = db_val(rows, r, 0);
-    w->name = db_val(rows, r, 1);
-    w->description = db_val(rows, r, 2);
-    w->created_by = db_val(rows, r, 3);
-    w->created_at = db_val(rows, r, 4);
-    w->updated_at = db_val(rows, r, 5);
-    w->blob_path = db_val(rows, r, 6);
-    w->is_active = db_val_bool(rows, r, 7);
-    w->db_schema_name = db_val(rows, r, 8);
-    w->last_seen_utc = db_val(rows, r, 9);
-    w->status = db_val(rows, r, 10);
+    w->id = db_val(rows, r, c);
+    w->name = db_val(rows, r, c + 1);
+    w->description = db_val(rows, r, c + 2);
+    w->created_by = db_val(rows, r, c + 3);
+    w->created_at = db_val(rows, r, c + 4);
+    w->updated_at = db_val(rows, r, c + 5);
+    w->blob_path = db_val(rows, r, c + 6);
+    w->is_active = db_val_bool(rows, r, c + 7);
+    w->db_schema_name = db_val(rows, r, c + 8);
+    w->last_seen_utc = db_val(rows, r, c + 9);
+    w->status = db_val(rows, r, c + 10);
 }
 
 /* The workspace object without members and external_links. */
@@ -155,31 +167,6 @@ static wsms_err integ_table(const char *schema, char buf[TABLE_MAX])
     return WSMS_OK;
 }
 
-/* The integrations of one workspace appended to arr. */
-static wsms_err integrations_of(struct arena *a, const char *ws_id, const char *schema, cJSON *arr)
-{
-    char table[TABLE_MAX];
-    struct db_rows rows;
-    wsms_err e = integ_table(schema, table);
-    if (e != WSMS_OK)
-        return e;
-    const char *sql = arena_printf(a,
-                                   "SELECT " INTEG_COLS " FROM %s WHERE workspace_id = ? "
-                                   "ORDER BY added_utc, workspace_integration_id",
-                                   table);
-    if (!sql)
-        return E_INTERNAL_SERVER_ERROR;
-    if ((e = db_query(a, &rows, sql, "s", ws_id)) != WSMS_OK)
-        return e;
-    for (int r = 0; r < rows.nrows; r++) {
-        struct integ_row g;
-        integ_from_row(&rows, r, 0, &g);
-        if (!append(arr, integ_json(&g)))
-            return E_INTERNAL_SERVER_ERROR;
-    }
-    return WSMS_OK;
-}
-
 /* Commits on success, rolls back otherwise. */
 static wsms_err end_tx(wsms_err e)
 {
@@ -234,14 +221,16 @@ wsms_err ws_create(struct request *rq, const struct ws_new *in, cJSON **out)
     size_t elen = u->email ? strlen(u->email) + 1 : 1;
     char *email = arena_alloc(rq->arena, elen);
     const char *blob_path = arena_printf(rq->arena, "workspaces/%s", id);
-    const char *integ_sql = arena_printf(
-        rq->arena,
-        "INSERT INTO %s (workspace_integration_id, workspace_id, user_id, "
-        "integration_display_name, provider, external_id, url, extra_config_json, "
-        "connection_status, added_by_user_id, added_utc) VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, "
-        "?, ?)",
-        table);
-    if (!email || !blob_path || !integ_sql || ascii_lower(u->email ? u->email : "", email, elen))
+#define INTEG_INSERT                                                                               \
+    "INSERT INTO %s (workspace_integration_id, workspace_id, user_id, "                            \
+    "integration_display_name, provider, external_id, url, extra_config_json, "                    \
+    "connection_status, added_by_user_id, added_utc) VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, ?, "    \
+    "?, ?)"
+    /* the workspace's own table and its master copy (master 007) */
+    const char *integ_sql[2] = {arena_printf(rq->arena, INTEG_INSERT, table),
+                                arena_printf(rq->arena, INTEG_INSERT, LINK_TABLE)};
+    if (!email || !blob_path || !integ_sql[0] || !integ_sql[1] ||
+        ascii_lower(u->email ? u->email : "", email, elen))
         return E_INTERNAL_SERVER_ERROR;
 
     struct ws_row w = {id,        in->name, in->description, u->user_id, now_iso, now_iso,
@@ -278,8 +267,8 @@ wsms_err ws_create(struct request *rq, const struct ws_new *in, cJSON **out)
         goto out;
     if ((e = migrate_create_workspace(schema)) != WSMS_OK)
         goto out;
-    if (in->provider) {
-        e = db_exec(NULL, integ_sql,
+    for (int t = 0; in->provider && t < 2; t++) {
+        e = db_exec(NULL, integ_sql[t],
                     "sssss"
                     "ssst",
                     integ_id, id, u->user_id, in->provider_project, in->provider,
@@ -308,6 +297,51 @@ out:
     return WSMS_OK;
 }
 
+/* Data columns of GET /workspaces/{id}: the workspace ('w'), its members
+ * ('m') and its integrations ('i'), each in its own range. */
+#define GET_OFF_W 0
+#define GET_OFF_M WS_NCOLS
+#define GET_OFF_I (WS_NCOLS + MEMBER_NCOLS)
+#define GET_NDATA (WS_NCOLS + MEMBER_NCOLS + INTEG_NCOLS)
+
+/* The one statement of GET /workspaces/{id} (auth/roles.h). */
+static wsms_err get_query(struct request *rq, const char *ws_id, struct db_rows *rows)
+{
+    struct arena *a = rq->arena;
+    struct roles_read q;
+    const char *tw = roles_read_cols(a, "tw", WS_PLAIN);
+    const char *tm = roles_read_cols(a, "tm", MEMBER_PLAIN);
+    const char *ti = roles_read_cols(a, "ti", INTEG_COLS);
+    const char *ic = roles_read_cols(a, "g", INTEG_COLS);
+    const char *typed = arena_printf(a, "%s, %s, %s", tw, tm, ti);
+    if (!tw || !tm || !ti || !ic || !typed)
+        return E_INTERNAL_SERVER_ERROR;
+    wsms_err e = roles_read_start(&q, rq, GET_NDATA, WS_TYPES MEMBER_TYPES INTEG_TYPES, typed,
+                                  "pmassist_master.Workspace tw, pmassist_master.WorkspaceMember "
+                                  "tm, " LINK_TABLE " ti");
+    if (e != WSMS_OK)
+        return e;
+    if ((e = roles_read_branch(&q, 'w', "0, 0", GET_OFF_W, WS_NCOLS, WS_COLS,
+                               "FROM pmassist_master.Workspace w WHERE w.id = ? AND "
+                               "w.is_active = 1")) != WSMS_OK)
+        return e;
+    db_param_s(&q.params, ws_id);
+    if ((e = roles_read_branch(&q, 'm', "ROW_NUMBER() OVER (ORDER BY m.added_at, m.id), 0",
+                               GET_OFF_M, MEMBER_NCOLS, MEMBER_COLS,
+                               "FROM pmassist_master.WorkspaceMember m "
+                               "WHERE m.workspace_id = ?")) != WSMS_OK)
+        return e;
+    db_param_s(&q.params, ws_id);
+    if ((e = roles_read_branch(&q, 'i',
+                               "ROW_NUMBER() OVER (ORDER BY g.added_utc, "
+                               "g.workspace_integration_id), 0",
+                               GET_OFF_I, INTEG_NCOLS, ic,
+                               "FROM " LINK_TABLE " g WHERE g.workspace_id = ?")) != WSMS_OK)
+        return e;
+    db_param_s(&q.params, ws_id);
+    return roles_read_run(&q, rows);
+}
+
 wsms_err ws_get(struct request *rq, const char *ws_id, cJSON **out)
 {
     struct db_rows rows;
@@ -315,18 +349,19 @@ wsms_err ws_get(struct request *rq, const char *ws_id, cJSON **out)
     cJSON *obj = NULL, *members, *links;
     int64_t now = now_ms();
     char seen[25];
+    int wr = -1;
     *out = NULL;
-    wsms_err e = db_query(rq->arena, &rows,
-                          "SELECT " WS_COLS " FROM pmassist_master.Workspace w "
-                          "WHERE w.id = ? AND w.is_active = 1",
-                          "s", ws_id);
+    wsms_err e = get_query(rq, ws_id, &rows);
     if (e != WSMS_OK)
         goto out;
-    if (rows.nrows == 0) {
+    for (int r = 0; r < rows.nrows && wr < 0; r++)
+        if (roles_read_kind(&rows, r) == 'w')
+            wr = r;
+    if (wr < 0) {
         e = E_WORKSPACE_NOT_FOUND;
         goto out;
     }
-    ws_from_row(&rows, 0, &w);
+    ws_from_row(&rows, wr, ROLES_C_DATA + GET_OFF_W, &w);
     /* last_seen_utc moves at most once a minute: most reads write nothing
      * (the WHERE clause keeps two racing workers from both moving it) */
     int64_t last = iso8601_parse_ms(w.last_seen_utc);
@@ -349,65 +384,26 @@ wsms_err ws_get(struct request *rq, const char *ws_id, cJSON **out)
     if (!(obj = ws_json(&w)) || !(members = add_array(obj, "members")) ||
         !(links = add_array(obj, "external_links")))
         goto out;
-    if ((e = members_all(rq->arena, ws_id, members)) != WSMS_OK)
-        goto out;
-    if ((e = integrations_of(rq->arena, ws_id, w.db_schema_name, links)) != WSMS_OK)
-        goto out;
+    for (int r = 0; r < rows.nrows; r++) {
+        char k = roles_read_kind(&rows, r);
+        if (k == 'm') {
+            struct member_row m;
+            member_from_row(&rows, r, ROLES_C_DATA + GET_OFF_M, &m);
+            if (!append(members, member_json(&m)))
+                goto out;
+        } else if (k == 'i') {
+            struct integ_row g;
+            integ_from_row(&rows, r, ROLES_C_DATA + GET_OFF_I, &g);
+            if (!append(links, integ_json(&g)))
+                goto out;
+        }
+    }
     *out = obj;
     obj = NULL;
+    e = WSMS_OK;
 out:
     cJSON_Delete(obj);
     return e;
-}
-
-/* One query for the integrations of every workspace of a page: a UNION ALL
- * of their tables. Each branch is tagged with its page index (a number the
- * code writes), and a row only counts for the workspace it belongs to. The
- * statement has no parameters: schema names are validated identifiers. */
-static wsms_err page_integrations(struct arena *a, const struct db_rows *page, cJSON *const *links)
-{
-    static const char sep[] = " UNION ALL ";
-    size_t cap = (size_t)page->nrows * (sizeof(sep) + sizeof(INTEG_COLS) + TABLE_MAX + 48) + 128;
-    size_t len = 0;
-    int branches = 0;
-    struct db_rows rows;
-    char *sql = arena_alloc(a, cap);
-    if (!sql)
-        return E_INTERNAL_SERVER_ERROR;
-    for (int r = 0; r < page->nrows; r++) {
-        char table[TABLE_MAX];
-        if (dialect_ws_table(db_type(), db_val(page, r, 8), "workspace_integrations", table,
-                             sizeof(table)) != 0) {
-            log_error(LG, "workspace %s has an invalid schema name", db_val(page, r, 0));
-            continue;
-        }
-        int n = snprintf(sql + len, cap - len, "%sSELECT %d AS k, " INTEG_COLS " FROM %s",
-                         branches ? sep : "", r, table);
-        if (n < 0 || (size_t)n >= cap - len)
-            return E_INTERNAL_SERVER_ERROR;
-        len += (size_t)n;
-        branches++;
-    }
-    if (branches == 0)
-        return WSMS_OK;
-    int n = snprintf(sql + len, cap - len, " ORDER BY added_utc, workspace_integration_id");
-    if (n < 0 || (size_t)n >= cap - len)
-        return E_INTERNAL_SERVER_ERROR;
-    wsms_err e = db_query(a, &rows, sql, "");
-    if (e != WSMS_OK)
-        return e;
-    for (int r = 0; r < rows.nrows; r++) {
-        long long k = db_val_ll(&rows, r, 0, -1);
-        struct integ_row g;
-        if (k < 0 || k >= page->nrows)
-            continue;
-        integ_from_row(&rows, r, 1, &g);
-        if (!g.workspace_id || strcmp(g.workspace_id, db_val(page, (int)k, 0)) != 0)
-            continue;
-        if (!append(links[k], integ_json(&g)))
-            return E_INTERNAL_SERVER_ERROR;
-    }
-    return WSMS_OK;
 }
 
 /* ORDER BY of a sort key (validated by the API); NULL last_seen_utc sorts
@@ -453,57 +449,102 @@ char *ws_like_pattern(struct arena *a, const char *q)
     return contains_pattern(a, q);
 }
 
+/* Data columns of GET /workspaces: the page's workspaces ('p') and their
+ * integrations ('i'). */
+#define LIST_OFF_I WS_NCOLS
+#define LIST_NDATA (WS_NCOLS + INTEG_NCOLS)
+
 wsms_err ws_list(struct request *rq, const struct ws_list_opts *o, cJSON **out, long *total)
 {
+    struct arena *a = rq->arena;
     const char *uid = rq->user.user_id, *email = rq->user.email ? rq->user.email : "";
-    long long pg[2];
-    struct db_rows rows, page;
+    struct db_rows rows;
+    struct roles_read q;
     cJSON *arr = NULL;
-    cJSON **links = NULL;
     bool archived = o->archived;
     const char *order = order_sql(o->sort ? o->sort : "-created_at");
-    const char *pat = o->q && *o->q ? contains_pattern(rq->arena, o->q) : "%";
-    /* active workspaces of any member, archived ones of their owners only;
+    const char *pat = o->q && *o->q ? contains_pattern(a, o->q) : "%";
+    /* active workspaces of any member, archived ones of their owners only,
+     * driven by the caller's memberships (indexed by user_id and email);
      * parameters: user_id, email, pattern */
     const char *from = arena_printf(
-        rq->arena,
-        "FROM pmassist_master.Workspace w WHERE w.is_active = %d AND %sEXISTS (SELECT 1 FROM "
-        "pmassist_master.WorkspaceMember m WHERE m.workspace_id = w.id AND (m.user_id = ? OR "
+        a,
+        "FROM pmassist_master.Workspace w WHERE w.is_active = %d AND %sw.id IN (SELECT "
+        "m.workspace_id FROM pmassist_master.WorkspaceMember m WHERE (m.user_id = ? OR "
         "(m.user_id IS NULL AND m.user_email = ?))%s) AND LOWER(w.name) LIKE ?%s",
         archived ? 0 : 1, archived ? "w.status = 'Archived' AND " : "",
         archived ? " AND m.role = 'OWNER'" : "", dialect_like_escape(db_type()));
+    long long lo = o->offset, hi = o->offset + o->limit;
     *out = NULL;
     *total = 0;
     wsms_err e = E_INTERNAL_SERVER_ERROR;
     if (!order || !pat || !from)
         goto out;
-    const char *csql = arena_printf(rq->arena, "SELECT COUNT(*) %s", from);
-    if (!csql)
+    /* the page (with its total: the last matching row always comes too),
+     * and the integrations of the page's workspaces from the master copy */
+    const char *tw = roles_read_cols(a, "tw", WS_PLAIN);
+    const char *ti = roles_read_cols(a, "ti", INTEG_COLS);
+    const char *ic = roles_read_cols(a, "g", INTEG_COLS);
+    const char *typed = arena_printf(a, "%s, %s", tw, ti);
+    const char *inner = arena_printf(a, WS_COLS " %s", from);
+    const char *ifrom = arena_printf(a,
+                                     "FROM (SELECT ROW_NUMBER() OVER (ORDER BY %s) AS pos, w.id "
+                                     "%s) x JOIN " LINK_TABLE " g ON g.workspace_id = x.id "
+                                     "WHERE x.pos > ? AND x.pos <= ?",
+                                     order, from);
+    if (!tw || !ti || !ic || !typed || !inner || !ifrom)
         goto out;
-    if ((e = db_query(rq->arena, &rows, csql, "sss", uid, email, pat)) != WSMS_OK)
+    if ((e = roles_read_start(&q, rq, LIST_NDATA, WS_TYPES INTEG_TYPES, typed,
+                              "pmassist_master.Workspace tw, " LINK_TABLE " ti")) != WSMS_OK)
         goto out;
-    *total = (long)db_val_ll(&rows, 0, 0, 0);
-    const char *sql = arena_printf(rq->arena, "SELECT " WS_COLS " %s ORDER BY %s%s", from, order,
-                                   dialect_page_sql(db_type(), o->limit, o->offset, pg));
+    db_param_s(&q.params, uid);
+    db_param_s(&q.params, email);
+    db_param_s(&q.params, pat);
+    if ((e = roles_read_page(&q, 'p', 0, WS_NCOLS, WS_PLAIN, inner, order, o->limit, o->offset)) !=
+        WSMS_OK)
+        goto out;
+    if ((e = roles_read_branch(&q, 'i',
+                               "ROW_NUMBER() OVER (ORDER BY g.added_utc, "
+                               "g.workspace_integration_id), 0",
+                               LIST_OFF_I, INTEG_NCOLS, ic, ifrom)) != WSMS_OK)
+        goto out;
+    db_param_s(&q.params, uid);
+    db_param_s(&q.params, email);
+    db_param_s(&q.params, pat);
+    db_param_i(&q.params, lo);
+    db_param_i(&q.params, hi);
+    if ((e = roles_read_run(&q, &rows)) != WSMS_OK)
+        goto out;
+    *total = roles_read_total(&rows, 'p');
     e = E_INTERNAL_SERVER_ERROR;
-    if (!sql)
+    int np = 0;
+    const char **ids = arena_alloc(a, sizeof(*ids) * (size_t)(rows.nrows + 1));
+    cJSON **links = arena_alloc(a, sizeof(*links) * (size_t)(rows.nrows + 1));
+    if (!ids || !links || !(arr = cJSON_CreateArray()))
         goto out;
-    if ((e = db_query(rq->arena, &page, sql, "sssii", uid, email, pat, pg[0], pg[1])) != WSMS_OK)
-        goto out;
-    e = E_INTERNAL_SERVER_ERROR;
-    if (!(arr = cJSON_CreateArray()))
-        goto out;
-    if (page.nrows > 0 && !(links = arena_alloc(rq->arena, sizeof(*links) * (size_t)page.nrows)))
-        goto out;
-    for (int r = 0; r < page.nrows; r++) {
+    for (int r = 0; r < rows.nrows; r++) {
+        if (roles_read_kind(&rows, r) != 'p' || !roles_read_in_page(&rows, r, o->limit, o->offset))
+            continue;
         struct ws_row w;
-        ws_from_row(&page, r, &w);
+        ws_from_row(&rows, r, ROLES_C_DATA, &w);
         cJSON *obj = ws_json(&w);
-        if (!append(arr, obj) || !(links[r] = add_array(obj, "external_links")))
+        if (!append(arr, obj) || !(links[np] = add_array(obj, "external_links")))
             goto out;
+        ids[np++] = w.id;
     }
-    if (page.nrows > 0 && (e = page_integrations(rq->arena, &page, links)) != WSMS_OK)
-        goto out;
+    for (int r = 0; r < rows.nrows; r++) {
+        if (roles_read_kind(&rows, r) != 'i')
+            continue;
+        struct integ_row g;
+        integ_from_row(&rows, r, ROLES_C_DATA + LIST_OFF_I, &g);
+        for (int k = 0; k < np; k++) {
+            if (g.workspace_id && ids[k] && strcmp(g.workspace_id, ids[k]) == 0) {
+                if (!append(links[k], integ_json(&g)))
+                    goto out;
+                break;
+            }
+        }
+    }
     *out = arr;
     arr = NULL;
     e = WSMS_OK;
@@ -614,7 +655,7 @@ wsms_err ws_update(struct request *rq, const char *ws_id, const struct ws_patch 
     e = E_WORKSPACE_NOT_FOUND;
     if (rows.nrows == 0)
         goto out;
-    ws_from_row(&rows, 0, &w);
+    ws_from_row(&rows, 0, 0, &w);
     e = E_INTERNAL_SERVER_ERROR;
     if (!(cur = ws_json(&w)) || ws_etag(cur, etag) != 0)
         goto out;

@@ -1,5 +1,6 @@
 #include "domain/ws_integrations.h"
 
+#include "auth/roles.h"
 #include "core/arena.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -12,8 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LG        "ws_integrations"
-#define TABLE_MAX 128
+#define LG "ws_integrations"
+/* the master copy of every workspace's integrations (master 007) */
+#define LINK_TABLE "pmassist_master.WorkspaceLink"
+#define TABLE_MAX  128
 
 #define WSI_COLS                                                                                   \
     "workspace_integration_id, workspace_id, provider, integration_display_name, external_id, "    \
@@ -25,20 +28,22 @@ struct wsi_row {
         *reason, *checked, *added_by, *added_utc;
 };
 
-static void from_row(const struct db_rows *rows, int r, struct wsi_row *g)
+#define WSI_NCOLS 12
+
+static void from_row(const struct db_rows *rows, int r, int c, struct wsi_row *g)
 {
-    g->id = db_val(rows, r, 0);
-    g->workspace_id = db_val(rows, r, 1);
-    g->provider = db_val(rows, r, 2);
-    g->display_name = db_val(rows, r, 3);
-    g->external_id = db_val(rows, r, 4);
-    g->url = db_val(rows, r, 5);
-    g->extra = db_val(rows, r, 6);
-    g->status = db_val(rows, r, 7);
-    g->reason = db_val(rows, r, 8);
-    g->checked = db_val(rows, r, 9);
-    g->added_by = db_val(rows, r, 10);
-    g->added_utc = db_val(rows, r, 11);
+    g->id = db_val(rows, r, c);
+    g->workspace_id = db_val(rows, r, c + 1);
+    g->provider = db_val(rows, r, c + 2);
+    g->display_name = db_val(rows, r, c + 3);
+    g->external_id = db_val(rows, r, c + 4);
+    g->url = db_val(rows, r, c + 5);
+    g->extra = db_val(rows, r, c + 6);
+    g->status = db_val(rows, r, c + 7);
+    g->reason = db_val(rows, r, c + 8);
+    g->checked = db_val(rows, r, c + 9);
+    g->added_by = db_val(rows, r, c + 10);
+    g->added_utc = db_val(rows, r, c + 11);
 }
 
 static bool add_str(cJSON *o, const char *k, const char *v)
@@ -82,6 +87,23 @@ static wsms_err table_of(const char *ws_id, char table[TABLE_MAX])
     return WSMS_OK;
 }
 
+/* The change fmt (one %s for the table) on the workspace's table and on
+ * its master copy: the two arguments of exec_both. */
+#define ON_BOTH(fmt) arena_printf(rq->arena, fmt, table), arena_printf(rq->arena, fmt, LINK_TABLE)
+
+/* Runs a change on the workspace's table (own), then the same on its
+ * master copy (master 007, read by every list and integration read), in
+ * the caller's transaction: *affected is the workspace table's row count. */
+static wsms_err exec_both(const char *own, const char *copy, const struct db_params *p,
+                          long *affected)
+{
+    long n = 0;
+    if (!own || !copy)
+        return E_INTERNAL_SERVER_ERROR;
+    wsms_err e = db_exec_params(affected, own, p);
+    return e != WSMS_OK ? e : db_exec_params(&n, copy, p);
+}
+
 static wsms_err end_tx(wsms_err e)
 {
     if (!db_in_transaction())
@@ -120,7 +142,7 @@ static wsms_err load(struct request *rq, const char *table, const char *iid, str
         return e;
     if (rows.nrows == 0)
         return E_RESOURCE_NOT_FOUND;
-    from_row(&rows, 0, g);
+    from_row(&rows, 0, 0, g);
     return WSMS_OK;
 }
 
@@ -144,37 +166,52 @@ static wsms_err check_unique(struct request *rq, const char *table, const char *
     return db_val_ll(&rows, 0, 0, 0) > 0 ? E_CONFLICT : WSMS_OK;
 }
 
+/* The statement of the two reads: the caller's role and, from the master
+ * copy (master 007; the workspace's own table may not exist when the
+ * workspace does not), the page (iid NULL) or the one integration. */
+static wsms_err read_query(struct request *rq, const char *iid, long limit, long offset,
+                           struct db_rows *rows)
+{
+    struct roles_read q;
+    const char *typed = roles_read_cols(rq->arena, "ti", WSI_COLS);
+    const char *cols = roles_read_cols(rq->arena, "g", WSI_COLS);
+    if (!typed || !cols)
+        return E_INTERNAL_SERVER_ERROR;
+    wsms_err e = roles_read_start(&q, rq, WSI_NCOLS, "GGSSSSXSSTST", typed, LINK_TABLE " ti");
+    if (e != WSMS_OK)
+        return e;
+    db_param_s(&q.params, rq->workspace_id);
+    if (iid) {
+        e = roles_read_branch(&q, 'g', "1, 1", 0, WSI_NCOLS, cols,
+                              "FROM " LINK_TABLE " g WHERE g.workspace_id = ? AND "
+                              "g.workspace_integration_id = ?");
+        db_param_s(&q.params, iid);
+    } else {
+        e = roles_read_page(&q, 'g', 0, WSI_NCOLS, WSI_COLS,
+                            WSI_COLS " FROM " LINK_TABLE " WHERE workspace_id = ?",
+                            "added_utc, workspace_integration_id", limit, offset);
+    }
+    return e != WSMS_OK ? e : roles_read_run(&q, rows);
+}
+
 wsms_err wsi_list(struct request *rq, long limit, long offset, cJSON **out, long *total)
 {
-    char table[TABLE_MAX];
-    long long pg[2];
     struct db_rows rows;
     cJSON *arr = NULL;
     *out = NULL;
     *total = 0;
-    wsms_err e = table_of(rq->workspace_id, table);
+    wsms_err e = read_query(rq, NULL, limit, offset, &rows);
     if (e != WSMS_OK)
         goto out;
-    e = E_INTERNAL_SERVER_ERROR;
-    const char *csql =
-        arena_printf(rq->arena, "SELECT COUNT(*) FROM %s WHERE workspace_id = ?", table);
-    const char *sql = arena_printf(rq->arena,
-                                   "SELECT " WSI_COLS " FROM %s WHERE workspace_id = ? "
-                                   "ORDER BY added_utc, workspace_integration_id%s",
-                                   table, dialect_page_sql(db_type(), limit, offset, pg));
-    if (!csql || !sql)
-        goto out;
-    if ((e = db_query(rq->arena, &rows, csql, "s", rq->workspace_id)) != WSMS_OK)
-        goto out;
-    *total = (long)db_val_ll(&rows, 0, 0, 0);
-    if ((e = db_query(rq->arena, &rows, sql, "sii", rq->workspace_id, pg[0], pg[1])) != WSMS_OK)
-        goto out;
+    *total = roles_read_total(&rows, 'g');
     e = E_INTERNAL_SERVER_ERROR;
     if (!(arr = cJSON_CreateArray()))
         goto out;
     for (int r = 0; r < rows.nrows; r++) {
+        if (roles_read_kind(&rows, r) != 'g' || !roles_read_in_page(&rows, r, limit, offset))
+            continue;
         struct wsi_row g;
-        from_row(&rows, r, &g);
+        from_row(&rows, r, ROLES_C_DATA, &g);
         cJSON *o = to_json(&g);
         if (!o || !cJSON_AddItemToArray(arr, o)) {
             cJSON_Delete(o);
@@ -191,15 +228,19 @@ out:
 
 wsms_err wsi_get(struct request *rq, const char *iid, cJSON **out)
 {
-    char table[TABLE_MAX];
+    struct db_rows rows;
     struct wsi_row g;
     *out = NULL;
-    wsms_err e = table_of(rq->workspace_id, table);
-    if (e == WSMS_OK)
-        e = load(rq, table, iid, &g);
-    if (e == WSMS_OK && !(*out = to_json(&g)))
-        e = E_INTERNAL_SERVER_ERROR;
-    return e;
+    wsms_err e = read_query(rq, iid, 1, 0, &rows);
+    if (e != WSMS_OK)
+        return e;
+    for (int r = 0; r < rows.nrows; r++) {
+        if (roles_read_kind(&rows, r) != 'g')
+            continue;
+        from_row(&rows, r, ROLES_C_DATA, &g);
+        return (*out = to_json(&g)) ? WSMS_OK : E_INTERNAL_SERVER_ERROR;
+    }
+    return E_RESOURCE_NOT_FOUND;
 }
 
 static cJSON *details_of(const struct wsi_row *g)
@@ -235,13 +276,8 @@ wsms_err wsi_create(struct request *rq, const struct wsi_in *in, cJSON **out)
                         NULL,
                         rq->user.user_id,
                         now_iso};
-    const char *sql = arena_printf(
-        rq->arena,
-        "INSERT INTO %s (workspace_integration_id, workspace_id, user_id, "
-        "integration_display_name, provider, external_id, url, extra_config_json, "
-        "connection_status, added_by_user_id, added_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        table);
-    if (!sql || !(details = details_of(&g)) ||
+    struct db_params p = {0};
+    if (!(details = details_of(&g)) ||
         !cJSON_AddStringToObject(details, "display_name", in->display_name))
         goto fail;
     if ((e = db_begin()) != WSMS_OK)
@@ -250,13 +286,22 @@ wsms_err wsi_create(struct request *rq, const struct wsi_in *in, cJSON **out)
         goto out;
     if ((e = check_unique(rq, table, in->provider, in->external_id, NULL)) != WSMS_OK)
         goto out;
-    e = db_exec(NULL, sql,
-                "sssss"
-                "sssss"
-                "t",
-                id, rq->workspace_id, rq->user.user_id, in->display_name, in->provider,
-                in->external_id, in->url, in->extra_config, "Pending", rq->user.user_id, now);
-    if (e != WSMS_OK)
+    db_param_s(&p, id);
+    db_param_s(&p, rq->workspace_id);
+    db_param_s(&p, rq->user.user_id);
+    db_param_s(&p, in->display_name);
+    db_param_s(&p, in->provider);
+    db_param_s(&p, in->external_id);
+    db_param_s(&p, in->url);
+    db_param_s(&p, in->extra_config);
+    db_param_s(&p, "Pending");
+    db_param_s(&p, rq->user.user_id);
+    db_param_t(&p, now);
+    if ((e = exec_both(ON_BOTH("INSERT INTO %s (workspace_integration_id, workspace_id, user_id, "
+                               "integration_display_name, provider, external_id, url, "
+                               "extra_config_json, connection_status, added_by_user_id, "
+                               "added_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                       &p, NULL)) != WSMS_OK)
         goto out;
     e = audit_write(rq->workspace_id, "INTEGRATION_ADDED", rq->user.user_id, details);
     goto out;
@@ -319,16 +364,17 @@ wsms_err wsi_update(struct request *rq, const char *iid, const struct wsi_in *in
     if (in->set_external_id &&
         (e = check_unique(rq, table, g.provider, g.external_id, iid)) != WSMS_OK)
         goto out;
-    const char *sql = arena_printf(rq->arena,
-                                   "UPDATE %s SET integration_display_name = ?, external_id = ?, "
-                                   "url = ?, extra_config_json = ? WHERE workspace_integration_id "
-                                   "= ? AND workspace_id = ?",
-                                   table);
-    e = E_INTERNAL_SERVER_ERROR;
-    if (!sql)
-        goto out;
-    e = db_exec(NULL, sql, "ssssss", g.display_name, g.external_id, g.url, g.extra, iid,
-                rq->workspace_id);
+    struct db_params p = {0};
+    db_param_s(&p, g.display_name);
+    db_param_s(&p, g.external_id);
+    db_param_s(&p, g.url);
+    db_param_s(&p, g.extra);
+    db_param_s(&p, iid);
+    db_param_s(&p, rq->workspace_id);
+    e = exec_both(
+        ON_BOTH("UPDATE %s SET integration_display_name = ?, external_id = ?, url = ?, "
+                "extra_config_json = ? WHERE workspace_integration_id = ? AND workspace_id = ?"),
+        &p, NULL);
     if (e != WSMS_OK)
         goto out;
     e = audit_write(rq->workspace_id, "INTEGRATION_UPDATED", rq->user.user_id, details);
@@ -349,10 +395,9 @@ wsms_err wsi_delete(struct request *rq, const char *iid)
     wsms_err e = table_of(rq->workspace_id, table);
     if (e != WSMS_OK)
         return e;
-    const char *sql = arena_printf(
-        rq->arena, "DELETE FROM %s WHERE workspace_integration_id = ? AND workspace_id = ?", table);
-    if (!sql)
-        return E_INTERNAL_SERVER_ERROR;
+    struct db_params p = {0};
+    db_param_s(&p, iid);
+    db_param_s(&p, rq->workspace_id);
     if ((e = db_begin()) != WSMS_OK)
         return e;
     if ((e = lock_ws(rq->workspace_id)) != WSMS_OK || (e = load(rq, table, iid, &g)) != WSMS_OK)
@@ -360,7 +405,9 @@ wsms_err wsi_delete(struct request *rq, const char *iid)
     e = E_INTERNAL_SERVER_ERROR;
     if (!(details = details_of(&g)))
         goto out;
-    if ((e = db_exec(&n, sql, "ss", iid, rq->workspace_id)) != WSMS_OK)
+    e = exec_both(ON_BOTH("DELETE FROM %s WHERE workspace_integration_id = ? AND workspace_id = ?"),
+                  &p, &n);
+    if (e != WSMS_OK)
         goto out;
     e = audit_write(rq->workspace_id, "INTEGRATION_REMOVED", rq->user.user_id, details);
 out:
@@ -414,13 +461,8 @@ wsms_err wsi_test(struct request *rq, const char *iid, cJSON **out, wsms_err *ca
         snprintf(reason, sizeof(reason), "%s%s%s", err_code(*call), why[0] ? ": " : "", why);
     if (*call != WSMS_OK)
         log_warn(LG, "test of integration %s failed: %s", iid, reason);
-    const char *sql = arena_printf(rq->arena,
-                                   "UPDATE %s SET connection_status = ?, status_reason = ?, "
-                                   "last_checked_utc = ? WHERE workspace_integration_id = ? AND "
-                                   "workspace_id = ?",
-                                   table);
     const char *rs = arena_strdup(rq->arena, reason);
-    if (!sql || !rs || !(details = details_of(&g)) ||
+    if (!rs || !(details = details_of(&g)) ||
         !cJSON_AddStringToObject(details, "connection_status", status) ||
         !cJSON_AddStringToObject(details, "reason", reason)) {
         cJSON_Delete(details);
@@ -431,7 +473,17 @@ wsms_err wsi_test(struct request *rq, const char *iid, cJSON **out, wsms_err *ca
         goto out;
     if ((e = lock_ws(rq->workspace_id)) != WSMS_OK)
         goto out;
-    if ((e = db_exec(&n, sql, "sstss", status, rs, now, iid, rq->workspace_id)) != WSMS_OK)
+    struct db_params prm = {0};
+    db_param_s(&prm, status);
+    db_param_s(&prm, rs);
+    db_param_t(&prm, now);
+    db_param_s(&prm, iid);
+    db_param_s(&prm, rq->workspace_id);
+    e = exec_both(
+        ON_BOTH("UPDATE %s SET connection_status = ?, status_reason = ?, last_checked_utc = ? "
+                "WHERE workspace_integration_id = ? AND workspace_id = ?"),
+        &prm, &n);
+    if (e != WSMS_OK)
         goto out;
     if (n == 0) {
         e = E_RESOURCE_NOT_FOUND; /* unlinked while the provider answered */

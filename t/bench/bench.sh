@@ -4,7 +4,8 @@
 #   the same workers behind the same nginx (the FastCGI ceiling), and wsmsd
 #   routes, with ratios to the ceiling and to /health, plus worker RSS.
 # Figures only: nothing here passes or fails on speed.
-# Settings: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_WORKERS (2).
+# Settings: BENCH_SECONDS (10), BENCH_CONNECTIONS (32), BENCH_WORKERS (2),
+# BENCH_PARTS (which of t/bench/bench-*.sh, default all three).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -18,6 +19,10 @@ cleanup() {
     sh t/lib/stack.sh stop "$tmp/pgstack" >/dev/null 2>&1 || true
     [ -d "$tmp/pg" ] && sh t/lib/pg.sh stop "$tmp/pg" >/dev/null 2>&1 || true
     sh t/lib/stack.sh stop "$tmp/mssqlstack" >/dev/null 2>&1 || true
+    sh t/lib/stack.sh stop "$tmp/sqlitestack" >/dev/null 2>&1 || true
+    sh t/lib/stack.sh stop "$tmp/pgproxystack" >/dev/null 2>&1 || true
+    sh t/lib/stack.sh stop "$tmp/mssqlproxystack" >/dev/null 2>&1 || true
+    for p in "$tmp"/proxy-*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done || true
     [ -d "$tmp/tsql" ] && sh t/lib/tsql.sh stop "$tmp/tsql" >/dev/null 2>&1 || true
     [ -n "$hello_pid" ] && kill $hello_pid 2>/dev/null || true
     [ -f "$tmp/hello-nginx/nginx.pid" ] && kill "$(cat "$tmp/hello-nginx/nginx.pid")" 2>/dev/null || true
@@ -27,13 +32,15 @@ cleanup() {
 trap cleanup EXIT INT TERM
 command -v wrk >/dev/null || { echo "wrk missing: apt-get install wrk" >&2; exit 1; }
 
-# run_wrk LABEL URL [wrk args...] -> prints a line, sets RPS and P99 (ms)
+# run_wrk LABEL URL [wrk args...] -> prints a line, sets RPS, P50 and P99 (ms)
 run_wrk() {
     label=$1 url=$2
     shift 2
     out=$(wrk -t 2 -c "$conns" -d "${secs}s" --latency "$@" "$url")
     RPS=$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ {print $2}')
     P99=$(printf '%s\n' "$out" | awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000} print v}')
+    P50=$(printf '%s\n' "$out" | awk '$1 == "50%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000} print v}')
+    REQS=$(printf '%s\n' "$out" | awk '/requests in/ {print $1}')
     non2xx=$(printf '%s\n' "$out" | awk '/Non-2xx/ {print $NF}')
     printf '%-44s %10.0f req/s   p99 %8.2f ms%s\n' "$label" "$RPS" "$P99" "${non2xx:+   non-2xx: $non2xx}"
 }
@@ -94,7 +101,7 @@ run_wrk "wsmsd GET /health (long run)" "$url/health"
 secs=$secs_save
 rss100=$(rss_kb "$sup")
 
-for part in bench-auth bench-workspaces bench-integrations; do
+for part in ${BENCH_PARTS:-bench-auth bench-workspaces bench-integrations}; do
     [ -f "t/bench/$part.sh" ] && . "t/bench/$part.sh"
 done
 

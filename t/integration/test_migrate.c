@@ -171,8 +171,10 @@ static int migrate(const char *extra, char *out, size_t n)
     return st;
 }
 
-/* How many master migration files this checkout (and so this wsmsd) has. */
-static int master_files(void)
+/* How many master migration files this checkout (and so this wsmsd) has;
+ * *top gets the highest version (numbers may have gaps: versions taken by
+ * branches not merged yet are skipped). */
+static int master_files(int *top)
 {
     char pat[128];
     glob_t g;
@@ -181,6 +183,13 @@ static int master_files(void)
              : is_mssql() ? "mssql"
                           : "sqlite");
     int n = glob(pat, 0, NULL, &g) == 0 ? (int)g.gl_pathc : 0;
+    *top = 0;
+    for (int i = 0; i < n; i++) {
+        const char *b = strrchr(g.gl_pathv[i], '/');
+        int v = atoi(b ? b + 1 : g.gl_pathv[i]);
+        if (v > *top)
+            *top = v;
+    }
     globfree(&g);
     return n;
 }
@@ -189,8 +198,9 @@ START_TEST(migrate_fail_halfway_then_apply_noop_refuse_newer)
 {
     static char out[65536];
     char want[160];
-    int last = master_files();
-    ck_assert_int_ge(last, 1);
+    int last = 0;
+    int nfiles = master_files(&last);
+    ck_assert_int_ge(nfiles, 1);
     own_create();
 
     /* batch 3 of master/001 fails: the schema and the two tables the batches
@@ -207,7 +217,7 @@ START_TEST(migrate_fail_halfway_then_apply_noop_refuse_newer)
         ck_assert_msg(migrate(spec, out, sizeof(out)) != 0, "%s", out);
         snprintf(want, sizeof(want), "master version %d failed (DB_QUERY_FAILED)", last);
         ck_assert_msg(strstr(out, want), "%s", out);
-        ck_assert_int_eq(versions(), last - 1);
+        ck_assert_int_eq(versions(), nfiles - 1);
     }
 
     /* applied, all of it */
@@ -216,14 +226,14 @@ START_TEST(migrate_fail_halfway_then_apply_noop_refuse_newer)
     ck_assert_msg(strstr(out, want), "%s", out);
     long objects = master_objects();
     ck_assert_int_ge(objects, 4);
-    ck_assert_int_eq(versions(), last);
+    ck_assert_int_eq(versions(), nfiles);
 
     /* twice in a row is a no-op */
     ck_assert_msg(migrate("", out, sizeof(out)) == 0, "%s", out);
     snprintf(want, sizeof(want), "master: up to date at version %d", last);
     ck_assert_msg(strstr(out, want), "%s", out);
     ck_assert_msg(!strstr(out, "applying"), "%s", out);
-    ck_assert_int_eq(versions(), last);
+    ck_assert_int_eq(versions(), nfiles);
     ck_assert_int_eq(master_objects(), objects);
 
     /* a database newer than this binary is refused and left as it is */
@@ -240,7 +250,7 @@ START_TEST(migrate_fail_halfway_then_apply_noop_refuse_newer)
     snprintf(want, sizeof(want), "master is at version 999, newer than this wsmsd knows (%d)",
              last);
     ck_assert_msg(strstr(out, want), "%s", out);
-    ck_assert_int_eq(versions(), last + 1);
+    ck_assert_int_eq(versions(), nfiles + 1);
     ck_assert_int_eq(master_objects(), objects);
     own_drop();
 }
