@@ -362,12 +362,15 @@ out:
 
 /* One query for the integrations of every workspace of a page: a UNION ALL
  * of their tables. Each branch is tagged with its page index (a number the
- * code writes), and a row only counts for the workspace it belongs to. The
- * statement has no parameters: schema names are validated identifiers. */
+ * code writes) and takes only its workspace's rows (on SQLite every branch
+ * reads the same shared table), and a row only counts for the workspace it
+ * belongs to. The statement has no parameters: schema names are validated
+ * identifiers (ws_ and 32 hex digits), also where they select the
+ * workspace by its unique db_schema_name. */
 static wsms_err page_integrations(struct arena *a, const struct db_rows *page, cJSON *const *links)
 {
     static const char sep[] = " UNION ALL ";
-    size_t cap = (size_t)page->nrows * (sizeof(sep) + sizeof(INTEG_COLS) + TABLE_MAX + 48) + 128;
+    size_t cap = (size_t)page->nrows * (sizeof(sep) + sizeof(INTEG_COLS) + TABLE_MAX + 160) + 128;
     size_t len = 0;
     int branches = 0;
     struct db_rows rows;
@@ -381,8 +384,10 @@ static wsms_err page_integrations(struct arena *a, const struct db_rows *page, c
             log_error(LG, "workspace %s has an invalid schema name", db_val(page, r, 0));
             continue;
         }
-        int n = snprintf(sql + len, cap - len, "%sSELECT %d AS k, " INTEG_COLS " FROM %s",
-                         branches ? sep : "", r, table);
+        int n = snprintf(sql + len, cap - len,
+                         "%sSELECT %d AS k, " INTEG_COLS " FROM %s WHERE workspace_id = (SELECT "
+                         "id FROM pmassist_master.Workspace WHERE db_schema_name = '%s')",
+                         branches ? sep : "", r, table, db_val(page, r, 8));
         if (n < 0 || (size_t)n >= cap - len)
             return E_INTERNAL_SERVER_ERROR;
         len += (size_t)n;

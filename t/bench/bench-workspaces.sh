@@ -63,7 +63,7 @@ ws_bench() {
 }
 
 sqlite_sql() {
-    sqlite3 "$tmp/stack/data/pmassist_master.db" "INSERT INTO ${1}__workspace_integrations
+    sqlite3 "$tmp/stack/data/pmassist_master.db" "INSERT INTO ws__workspace_integrations
       (workspace_integration_id, workspace_id, integration_display_name, provider, connection_status,
        added_by_user_id, added_utc) VALUES (lower(hex(randomblob(4)))||'-0000-4000-8000-000000000000', '$2',
        'Second', 'ADO', 'Pending', 'bench', '2026-01-01 00:00:00.000')"
