@@ -360,6 +360,46 @@ out:
     return e;
 }
 
+/* SQLite, where every workspace's integrations share one table: one
+ * constant statement (prepared once per worker, whatever the page) taking
+ * the page's workspace ids as one JSON array parameter, read through the
+ * (workspace_id, added_utc) index. */
+static wsms_err shared_page_integrations(struct arena *a, const struct db_rows *page,
+                                         cJSON *const *links)
+{
+    char table[TABLE_MAX];
+    struct db_rows rows;
+    wsms_err e = integ_table(db_val(page, 0, 8), table);
+    if (e != WSMS_OK)
+        return e;
+    cJSON *ids = cJSON_CreateArray();
+    for (int r = 0; ids && r < page->nrows; r++)
+        if (!append(ids, cJSON_CreateString(db_val(page, r, 0) ? db_val(page, r, 0) : ""))) {
+            cJSON_Delete(ids);
+            ids = NULL;
+        }
+    char *json = ids ? cJSON_PrintUnformatted(ids) : NULL;
+    cJSON_Delete(ids);
+    const char *sql = arena_printf(a,
+                                   "SELECT " INTEG_COLS " FROM %s WHERE workspace_id%s "
+                                   "ORDER BY added_utc, workspace_integration_id",
+                                   table, dialect_ws_id_list(db_type()));
+    e = json && sql ? db_query(a, &rows, sql, "s", json) : E_INTERNAL_SERVER_ERROR;
+    cJSON_free(json);
+    for (int r = 0; e == WSMS_OK && r < rows.nrows; r++) {
+        struct integ_row g;
+        integ_from_row(&rows, r, 0, &g);
+        for (int k = 0; k < page->nrows; k++)
+            if (g.workspace_id && db_val(page, k, 0) &&
+                strcmp(g.workspace_id, db_val(page, k, 0)) == 0) {
+                if (!append(links[k], integ_json(&g)))
+                    e = E_INTERNAL_SERVER_ERROR;
+                break;
+            }
+    }
+    return e;
+}
+
 /* One query for the integrations of every workspace of a page: a UNION ALL
  * of their tables. Each branch is tagged with its page index (a number the
  * code writes) and takes only its workspace's rows (on SQLite every branch
@@ -370,6 +410,8 @@ out:
 static wsms_err page_integrations(struct arena *a, const struct db_rows *page, cJSON *const *links)
 {
     static const char sep[] = " UNION ALL ";
+    if (dialect_ws_shared(db_type()))
+        return shared_page_integrations(a, page, links);
     size_t cap = (size_t)page->nrows * (sizeof(sep) + sizeof(INTEG_COLS) + TABLE_MAX + 160) + 128;
     size_t len = 0;
     int branches = 0;
