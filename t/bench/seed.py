@@ -51,8 +51,10 @@ def main():
     w = sys.stdout.write
     if attach:
         w("ATTACH DATABASE %s AS pmassist_master;\n" % q(attach))
+    # PostgreSQL locks every object a transaction creates: smaller ones there
+    per_tx = 100 if files and dialect == "postgres" else 250
     for i in range(n):
-        if i % 250 == 0:
+        if i % per_tx == 0:
             w("BEGIN;\n" if i == 0 else "COMMIT;\nBEGIN;\n")
         ws = str(uuid.uuid4())
         schema = "ws_" + ws.replace("-", "")
