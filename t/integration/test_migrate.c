@@ -314,8 +314,10 @@ static long shared_rows(void)
 }
 
 /* Two workspaces as the old code left them, owned by u: W1 at workspace
- * version 2 with a row in each of its five tables, W2 still at version 1
- * (made before 002) with one integration. Both link Jira project PROJ. */
+ * version 2 with an integration, an agent and a job of that agent (no runs
+ * or artifacts: no code ever wrote those, and a later workspace migration
+ * may recreate their tables), W2 still at version 1 (made before 002) with
+ * one integration. Both link Jira project PROJ. */
 static void make_legacy(const struct tc_user *u)
 {
     char sql[4096];
@@ -344,16 +346,10 @@ static void make_legacy(const struct tc_user *u)
              "'" W1 "', 'summary', 1, NULL, " TS ", '%s');"
              "INSERT INTO " S1 "__automation_jobs VALUES ('dddddddd-0000-4000-8000-000000000001', "
              "'" W1 "', 'cccccccc-0000-4000-8000-000000000001', 'nightly', '0 0 * * *', 1, " TS ");"
-             "INSERT INTO " S1 "__automation_job_runs VALUES "
-             "('eeeeeeee-0000-4000-8000-000000000001', 'dddddddd-0000-4000-8000-000000000001', " TS
-             ", NULL, 'RUNNING', NULL);"
-             "INSERT INTO " S1 "__file_artifacts VALUES ('ffffffff-0000-4000-8000-000000000001', "
-             "'" W1 "', NULL, 'eeeeeeee-0000-4000-8000-000000000001', 'report', "
-             "'https://blob/x', 'x.pdf', " TS ", '%s');"
              "INSERT INTO " S2 "__workspace_integrations VALUES "
              "('bbbbbbbb-0000-4000-8000-000000000002', '" W2 "', NULL, 'PROJ', 'Jira', NULL, "
              "NULL, 'Pending', '%s', " TS ")",
-             u->oid, u->oid, u->oid, u->email, u->oid, u->email, u->oid, u->oid, u->oid, u->oid);
+             u->oid, u->oid, u->oid, u->email, u->oid, u->email, u->oid, u->oid, u->oid);
     own_sql(sql);
 }
 
@@ -460,25 +456,23 @@ START_TEST(sqlite_per_workspace_tables_converted)
     /* converted: every row in the shared tables, the old tables gone */
     ck_assert_msg(migrate("", out, sizeof(out)) == 0, "%s", out);
     ck_assert_msg(strstr(out, "converting 2 workspace schema(s) to the shared tables ... done "
-                              "(6 rows)"),
+                              "(4 rows)"),
                   "%s", out);
     ck_assert_int_eq(legacy_tables(), 0);
     /* no table or index of the old schemas is left */
     ck_assert_int_eq(own_count("SELECT count(*) FROM sqlite_master WHERE instr(name, '" S1
                                "') > 0 OR instr(name, '" S2 "') > 0"),
                      0);
-    ck_assert_int_eq(shared_rows(), 6);
+    ck_assert_int_eq(shared_rows(), 4);
     ck_assert_int_eq(own_count("SELECT count(*) FROM SchemaVersion WHERE component LIKE 'ws!_%' "
                                "ESCAPE '!'"),
                      0);
     ck_assert_int_eq(own_count("SELECT count(*) FROM ws__workspace_integrations WHERE "
                                "external_id = 'PROJ' AND provider = 'Jira'"),
                      2);
-    ck_assert_int_eq(own_count("SELECT count(*) FROM ws__file_artifacts f JOIN "
-                               "ws__automation_job_runs r ON r.job_run_id = f.job_run_id JOIN "
-                               "ws__automation_jobs j ON j.job_id = r.job_id JOIN "
+    ck_assert_int_eq(own_count("SELECT count(*) FROM ws__automation_jobs j JOIN "
                                "ws__workspace_agents a ON a.workspace_agent_id = "
-                               "j.workspace_agent_id WHERE f.workspace_id = '" W1
+                               "j.workspace_agent_id WHERE j.workspace_id = '" W1
                                "' AND a.workspace_id = '" W1 "'"),
                      1);
     ck_assert_int_eq(own_count("SELECT count(*) FROM pragma_foreign_key_check"), 0);
