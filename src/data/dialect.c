@@ -94,6 +94,7 @@ const char *const *dialect_session_sql(enum db_type t)
                                          "PRAGMA pmassist_master.journal_mode=WAL",
                                          "PRAGMA pmassist_master.synchronous=NORMAL",
                                          "PRAGMA busy_timeout=15000",
+                                         "PRAGMA pmassist_master.cache_size=-512",
                                          "PRAGMA foreign_keys=ON",
                                          NULL};
     static const char *const pg[] = {"SET TIME ZONE 'UTC'", NULL};

@@ -511,14 +511,18 @@ wsms_err ws_list(struct request *rq, const struct ws_list_opts *o, cJSON **out, 
     const char *order = order_sql(o->sort ? o->sort : "-created_at");
     const char *pat = o->q && *o->q ? contains_pattern(rq->arena, o->q) : "%";
     /* active workspaces of any member, archived ones of their owners only;
-     * parameters: user_id, email, pattern */
+     * parameters: user_id, email, pattern. Driven from the caller's
+     * memberships (the user_id and email indexes), then the Workspace
+     * primary key: a correlated EXISTS made SQLite scan every workspace. */
+    const char *role = archived ? " AND m.role = 'OWNER'" : "";
     const char *from = arena_printf(
         rq->arena,
-        "FROM pmassist_master.Workspace w WHERE w.is_active = %d AND %sEXISTS (SELECT 1 FROM "
-        "pmassist_master.WorkspaceMember m WHERE m.workspace_id = w.id AND (m.user_id = ? OR "
-        "(m.user_id IS NULL AND m.user_email = ?))%s) AND LOWER(w.name) LIKE ?%s",
-        archived ? 0 : 1, archived ? "w.status = 'Archived' AND " : "",
-        archived ? " AND m.role = 'OWNER'" : "", dialect_like_escape(db_type()));
+        "FROM pmassist_master.Workspace w WHERE w.is_active = %d AND %sw.id IN (SELECT "
+        "m.workspace_id FROM pmassist_master.WorkspaceMember m WHERE m.user_id = ?%s UNION ALL "
+        "SELECT m.workspace_id FROM pmassist_master.WorkspaceMember m WHERE m.user_id IS NULL AND "
+        "m.user_email = ?%s) AND LOWER(w.name) LIKE ?%s",
+        archived ? 0 : 1, archived ? "w.status = 'Archived' AND " : "", role, role,
+        dialect_like_escape(db_type()));
     *out = NULL;
     *total = 0;
     wsms_err e = E_INTERNAL_SERVER_ERROR;
