@@ -3,7 +3,8 @@
 -- {{schema}} bound to "ws", making pmassist_master.ws__<table> (the dialect
 -- module names them; the API keeps ws_<hex> as the logical schema name).
 -- Creating a workspace then changes no schema, so no other connection has
--- to re-read it. Every key and index leads with workspace_id.
+-- to re-read it. Every key and index leads with workspace_id (the agents'
+-- and jobs' indexes come with workspace version 003).
 -- (`wsmsd migrate` also applies these files to the per-workspace tables,
 -- pmassist_master.ws_<hex>__<table>, of a database made before the shared
 -- set, just before copying their rows into it.)
@@ -33,9 +34,6 @@ CREATE TABLE pmassist_master.{{schema}}__workspace_agents (
     created_by_user_id TEXT      NOT NULL
 );
 GO
-CREATE INDEX pmassist_master.ix_{{schema}}__agents_ws
-    ON {{schema}}__workspace_agents (workspace_id, created_utc);
-GO
 CREATE TABLE pmassist_master.{{schema}}__automation_jobs (
     job_id             TEXT      NOT NULL PRIMARY KEY,
     workspace_id       TEXT      NOT NULL,
@@ -45,9 +43,6 @@ CREATE TABLE pmassist_master.{{schema}}__automation_jobs (
     is_active          INTEGER   NOT NULL,
     created_utc        TIMESTAMP NOT NULL
 );
-GO
-CREATE INDEX pmassist_master.ix_{{schema}}__jobs_ws
-    ON {{schema}}__automation_jobs (workspace_id, created_utc);
 GO
 CREATE TABLE pmassist_master.{{schema}}__automation_job_runs (
     job_run_id    TEXT      NOT NULL PRIMARY KEY,
