@@ -63,7 +63,9 @@ wsms_err db_exec_direct(const char *sql);
 
 /* Transactions. db_begin opens one; db_commit/db_rollback end it. After a
  * failed statement the caller must db_rollback before anything else; a
- * connection whose rollback fails is closed. */
+ * connection whose rollback fails is closed. On SQLite a transaction also
+ * holds the pool's writer flock (DB_PATH/pmassist_master.db.wlock) from
+ * db_begin to its end, so waiting writers block in the kernel. */
 wsms_err db_begin(void);
 wsms_err db_commit(void);
 void db_rollback(void);

@@ -43,10 +43,21 @@ bool dialect_direct_execute(enum db_type t);
 bool dialect_schema_name_valid(const char *s);
 /* "ws_" + the 32 hex digits of a GUID; out holds 36 bytes. -1 if not a GUID. */
 int dialect_schema_name(const char *guid, char out[36]);
-/* Qualified name of a per-workspace table: "ws_x.table" on SQL Server and
- * PostgreSQL, "pmassist_master.ws_x__table" on SQLite (one file holds every
- * schema there). -1 when the schema name is invalid or buf is too small. */
+/* Qualified name of a workspace table: "ws_x.table" on SQL Server and
+ * PostgreSQL; on SQLite every workspace shares one set of tables keyed by
+ * workspace_id, "pmassist_master.ws__table" whatever the (logical) schema
+ * ws_x. -1 when the schema name is invalid or buf is too small. Every
+ * statement on a workspace table filters by (or inserts) workspace_id. */
 int dialect_ws_table(enum db_type t, const char *schema, const char *table, char *buf, size_t n);
+/* What stands for {{schema}} when the workspace migration files are applied
+ * once to the shared set ("ws" on SQLite: pmassist_master.ws__<table>);
+ * NULL on the databases with a schema per workspace. Static. */
+#define DIALECT_WS_SHARED "ws"
+const char *dialect_ws_shared(enum db_type t);
+/* SQLite: what follows "workspace_id" to match any id of a JSON array of
+ * ids bound as one ? parameter (one constant statement for any number of
+ * workspaces); NULL elsewhere. Static. */
+const char *dialect_ws_id_list(enum db_type t);
 /* Query counting tables named ? in schema ? (1 parameter pair). */
 const char *dialect_table_exists_sql(enum db_type t);
 /* Query counting schemas named ?. */

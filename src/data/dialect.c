@@ -95,6 +95,7 @@ const char *const *dialect_session_sql(enum db_type t)
                                          "PRAGMA pmassist_master.journal_mode=WAL",
                                          "PRAGMA pmassist_master.synchronous=NORMAL",
                                          "PRAGMA busy_timeout=15000",
+                                         "PRAGMA pmassist_master.cache_size=-512",
                                          "PRAGMA foreign_keys=ON",
                                          NULL};
     /* generic plans: psqlODBC prepares every statement on the server, and
@@ -178,9 +179,20 @@ int dialect_ws_table(enum db_type t, const char *schema, const char *table, char
     for (const char *p = table; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || *p == '_'))
             return -1;
-    int w = t == DB_SQLITE ? snprintf(buf, n, "pmassist_master.%s__%s", schema, table)
+    /* SQLite: one shared set for every workspace (dialect_ws_shared) */
+    int w = t == DB_SQLITE ? snprintf(buf, n, "pmassist_master.%s__%s", DIALECT_WS_SHARED, table)
                            : snprintf(buf, n, "%s.%s", schema, table);
     return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+const char *dialect_ws_shared(enum db_type t)
+{
+    return t == DB_SQLITE ? DIALECT_WS_SHARED : NULL;
+}
+
+const char *dialect_ws_id_list(enum db_type t)
+{
+    return t == DB_SQLITE ? " IN (SELECT value FROM json_each(?))" : NULL;
 }
 
 const char *dialect_table_exists_sql(enum db_type t)

@@ -196,10 +196,45 @@ static wsms_err apply_one(const char *kind, const char *component, const char *s
     return e;
 }
 
+/* Applies the workspace files above the shared set's recorded version, in
+ * the open transaction. *applied tells whether any DDL ran. */
+static wsms_err shared_up_to_date(bool *applied)
+{
+    long cur = 0;
+    int max = known_max("workspace");
+    struct arena *a = arena_new(0);
+    wsms_err e = a ? migrate_current(a, MIGRATE_WS_SHARED, &cur) : E_INTERNAL_SERVER_ERROR;
+    arena_free(a);
+    *applied = false;
+    if (e != WSMS_OK)
+        return e;
+    if (cur > max) {
+        log_error(LG, "the shared workspace tables are at version %ld, newer than this build (%d)",
+                  cur, max);
+        return E_INTERNAL_SERVER_ERROR;
+    }
+    for (int v = (int)cur + 1; v <= max && e == WSMS_OK; v++) {
+        e = apply_one("workspace", MIGRATE_WS_SHARED, dialect_ws_shared(db_type()), v, false);
+        *applied = true;
+    }
+    return e;
+}
+
 wsms_err migrate_create_workspace(const char *schema)
 {
+    /* SQLite: no DDL; the Workspace row records the logical schema. The
+     * shared set is checked once per process (and again after a check that
+     * had to apply something, in case that transaction is rolled back). */
+    static bool shared_ok;
     if (!dialect_schema_name_valid(schema))
         return E_INTERNAL_SERVER_ERROR;
+    if (dialect_ws_shared(db_type())) {
+        bool applied = false;
+        wsms_err e = shared_ok ? WSMS_OK : shared_up_to_date(&applied);
+        if (e == WSMS_OK && !applied)
+            shared_ok = true;
+        return e;
+    }
     int max = known_max("workspace");
     for (int v = 1; v <= max; v++) {
         wsms_err e = apply_one("workspace", schema, schema, v, false);
@@ -307,6 +342,207 @@ out:
     return 0;
 }
 
+/* The column names of pmassist_master.<table> (rows: one name each). */
+static wsms_err columns_of(struct arena *a, const char *table, struct db_rows *out)
+{
+    return db_query(a, out, "SELECT name FROM pragma_table_info(?, 'pmassist_master')", "s", table);
+}
+
+static bool has_column(const struct db_rows *cols, const char *name)
+{
+    for (int r = 0; r < cols->nrows; r++)
+        if (db_val(cols, r, 0) && strcmp(db_val(cols, r, 0), name) == 0)
+            return true;
+    return false;
+}
+
+/* Copies the rows of one old per-workspace table into its shared table:
+ * the columns both have, and workspace_id (the workspace's id) when the
+ * shared table has it and the old one did not. Fails unless every row was
+ * copied. *copied gets the count. */
+static wsms_err copy_table(struct arena *a, const char *old_t, const char *shared_t,
+                           const char *ws_id, long *copied)
+{
+    struct db_rows oc, sc, cnt;
+    wsms_err e;
+    *copied = 0;
+    if ((e = columns_of(a, old_t, &oc)) != WSMS_OK || (e = columns_of(a, shared_t, &sc)) != WSMS_OK)
+        return e;
+    size_t cap = 64;
+    for (int r = 0; r < oc.nrows; r++)
+        cap += strlen(db_val(&oc, r, 0) ? db_val(&oc, r, 0) : "") + 2;
+    char *cols = arena_alloc(a, cap);
+    if (!cols)
+        return E_INTERNAL_SERVER_ERROR;
+    size_t len = 0;
+    cols[0] = '\0';
+    for (int r = 0; r < oc.nrows; r++) {
+        const char *c = db_val(&oc, r, 0);
+        if (!c || !has_column(&sc, c))
+            continue;
+        len += (size_t)snprintf(cols + len, cap - len, "%s%s", len ? ", " : "", c);
+    }
+    bool add_ws = has_column(&sc, "workspace_id") && !has_column(&oc, "workspace_id");
+    const char *sql = arena_printf(a,
+                                   "INSERT INTO pmassist_master.%s (%s%s) SELECT %s%s FROM "
+                                   "pmassist_master.%s",
+                                   shared_t, cols, add_ws ? ", workspace_id" : "", cols,
+                                   add_ws ? ", ?" : "", old_t);
+    const char *csql = arena_printf(a, "SELECT COUNT(*) FROM pmassist_master.%s", old_t);
+    if (!sql || !csql || len == 0)
+        return E_INTERNAL_SERVER_ERROR;
+    if ((e = db_query(a, &cnt, csql, "")) != WSMS_OK)
+        return e;
+    long want = (long)db_val_ll(&cnt, 0, 0, -1);
+    e = add_ws ? db_exec(copied, sql, "s", ws_id) : db_exec(copied, sql, "");
+    if (e == WSMS_OK && *copied != want) {
+        log_error(LG, "%s: %ld of %ld rows copied", old_t, *copied, want);
+        e = E_INTERNAL_SERVER_ERROR;
+    }
+    return e;
+}
+
+/* One old workspace schema: brought to the latest workspace version with
+ * the same files, its rows copied into the shared tables, its tables
+ * dropped (children first) and its SchemaVersion rows removed. Runs in the
+ * caller's transaction. */
+static wsms_err convert_schema(struct arena *a, const char *schema, const struct db_rows *shared,
+                               long *rows_copied)
+{
+    struct db_rows ws, old;
+    long cur = 0;
+    int max = known_max("workspace");
+    char ws_id[GUID_LEN + 1];
+    wsms_err e = migrate_current(a, schema, &cur);
+    if (e != WSMS_OK)
+        return e;
+    if (cur > max) {
+        fprintf(stderr, "migrate: %s is at version %ld, newer than this wsmsd knows (%d)\n", schema,
+                cur, max);
+        return E_INTERNAL_SERVER_ERROR;
+    }
+    for (int v = (int)cur + 1; v <= max && e == WSMS_OK; v++)
+        e = apply_one("workspace", schema, schema, v, false);
+    if (e != WSMS_OK)
+        return e;
+    /* the workspace's id: from its row, else from the name (ws_ + hex) */
+    if ((e = db_query(a, &ws, "SELECT id FROM pmassist_master.Workspace WHERE db_schema_name = ?",
+                      "s", schema)) != WSMS_OK)
+        return e;
+    if (ws.nrows > 0 && db_val(&ws, 0, 0))
+        snprintf(ws_id, sizeof(ws_id), "%s", db_val(&ws, 0, 0));
+    else
+        snprintf(ws_id, sizeof(ws_id), "%.8s-%.4s-%.4s-%.4s-%.12s", schema + 3, schema + 11,
+                 schema + 15, schema + 19, schema + 23);
+    e = db_query(a, &old,
+                 "SELECT name FROM pmassist_master.sqlite_master WHERE type = 'table' AND "
+                 "substr(name, 1, 37) = ? || '__' ORDER BY rowid DESC",
+                 "s", schema);
+    if (e != WSMS_OK)
+        return e;
+    for (int r = 0; r < old.nrows; r++) {
+        const char *t = db_val(&old, r, 0);
+        const char *suffix = t + 37;
+        bool found = false;
+        for (int k = 0; k < shared->nrows && !found; k++)
+            found = strcmp(db_val(shared, k, 0) + strlen(DIALECT_WS_SHARED "__"), suffix) == 0;
+        if (!found) {
+            fprintf(stderr, "migrate: %s has no shared table to go to\n", t);
+            return E_INTERNAL_SERVER_ERROR;
+        }
+    }
+    /* parents first (the shared set's creation order) */
+    for (int k = 0; k < shared->nrows; k++) {
+        const char *st = db_val(shared, k, 0);
+        const char *ot = arena_printf(a, "%s__%s", schema, st + strlen(DIALECT_WS_SHARED "__"));
+        bool present = false;
+        long n = 0;
+        for (int r = 0; ot && r < old.nrows && !present; r++)
+            present = strcmp(db_val(&old, r, 0), ot) == 0;
+        if (!ot)
+            return E_INTERNAL_SERVER_ERROR;
+        if (present && (e = copy_table(a, ot, st, ws_id, &n)) != WSMS_OK)
+            return e;
+        *rows_copied += n;
+    }
+    /* children first (the newest tables of the old set first) */
+    for (int r = 0; r < old.nrows; r++) {
+        const char *sql = arena_printf(a, "DROP TABLE pmassist_master.%s", db_val(&old, r, 0));
+        if (!sql)
+            return E_INTERNAL_SERVER_ERROR;
+        if ((e = db_exec_direct(sql)) != WSMS_OK)
+            return e;
+    }
+    return db_exec(NULL, "DELETE FROM pmassist_master.SchemaVersion WHERE component = ?", "s",
+                   schema);
+}
+
+/* SQLite: converts every workspace that still has tables of its own (a
+ * database made before the shared set) in one transaction. Returns 0, or
+ * 1 after printing why (nothing changed then). */
+static int convert_sqlite(struct arena *a)
+{
+    struct db_rows schemas, shared;
+    long copied = 0;
+    /* old schemas: by their tables and by their SchemaVersion rows */
+    wsms_err e = db_query(
+        a, &schemas,
+        "SELECT substr(name, 1, 35) FROM pmassist_master.sqlite_master WHERE type = 'table' AND "
+        "name LIKE 'ws!_%' ESCAPE '!' AND substr(name, 36, 2) = '__' AND substr(name, 1, 4) <> "
+        "'ws__' UNION SELECT component FROM "
+        "pmassist_master.SchemaVersion WHERE component LIKE 'ws!_%' ESCAPE '!' ORDER BY 1",
+        "");
+    if (e == WSMS_OK)
+        e = db_query(a, &shared,
+                     "SELECT name FROM pmassist_master.sqlite_master WHERE type = 'table' AND "
+                     "name LIKE ? ESCAPE '!' ORDER BY rowid",
+                     "s", DIALECT_WS_SHARED "!_!_%");
+    if (e != WSMS_OK) {
+        fprintf(stderr, "migrate: cannot list workspace tables (%s)\n", err_code(e));
+        return 1;
+    }
+    if (schemas.nrows == 0)
+        return 0;
+    printf("converting %d workspace schema(s) to the shared tables ...", schemas.nrows);
+    fflush(stdout);
+    if ((e = db_begin()) != WSMS_OK)
+        goto out;
+    /* foreign keys are checked at the commit, when both sides have moved */
+    if ((e = db_exec_direct("PRAGMA defer_foreign_keys = ON")) != WSMS_OK)
+        goto out;
+    for (int r = 0; r < schemas.nrows && e == WSMS_OK; r++) {
+        const char *schema = db_val(&schemas, r, 0);
+        if (!dialect_schema_name_valid(schema)) {
+            fprintf(stderr, "migrate: invalid workspace schema name %s\n",
+                    schema ? schema : "(null)");
+            e = E_INTERNAL_SERVER_ERROR;
+            break;
+        }
+        /* test fault point: WSMS_TEST_MIGRATE_FAIL=convert:1:<n> fails
+         * before the n-th schema, after the ones before it were converted */
+        if (inject_fail("convert", 1, r + 1)) {
+            e = E_DB_QUERY_FAILED;
+            break;
+        }
+        e = convert_schema(a, schema, &shared, &copied);
+    }
+    if (e == WSMS_OK)
+        e = db_commit();
+out:
+    if (e != WSMS_OK) {
+        if (db_in_transaction())
+            db_rollback();
+        printf(" failed\n");
+        fprintf(stderr,
+                "migrate: converting to the shared workspace tables failed (%s); "
+                "nothing was changed\n",
+                err_code(e));
+        return 1;
+    }
+    printf(" done (%ld rows)\n", copied);
+    return 0;
+}
+
 int migrate_run(void)
 {
     int rc = 1;
@@ -323,6 +559,12 @@ int migrate_run(void)
     }
     if (upgrade(a, "master", "master", NULL) != 0)
         goto out;
+    if (dialect_ws_shared(db_type())) {
+        /* SQLite: one shared set of workspace tables */
+        if (upgrade(a, "workspace", MIGRATE_WS_SHARED, dialect_ws_shared(db_type())) != 0 ||
+            convert_sqlite(a) != 0)
+            goto out;
+    }
     struct db_rows rows;
     e = db_query(a, &rows,
                  "SELECT db_schema_name, id FROM pmassist_master.Workspace ORDER BY created_at",
@@ -332,7 +574,7 @@ int migrate_run(void)
         goto out;
     }
     printf("%d workspace schema(s)\n", rows.nrows);
-    for (int r = 0; r < rows.nrows; r++) {
+    for (int r = 0; r < rows.nrows && !dialect_ws_shared(db_type()); r++) {
         const char *schema = db_val(&rows, r, 0);
         if (!dialect_schema_name_valid(schema)) {
             fprintf(stderr, "migrate: skipping invalid schema name in Workspace row %d\n", r);

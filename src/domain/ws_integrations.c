@@ -146,21 +146,23 @@ static wsms_err load(struct request *rq, const char *table, const char *iid, str
     return WSMS_OK;
 }
 
-/* E_CONFLICT when another row (not except_id) links provider + external_id.
- * No '' stands in for "no row": SQL Server cannot compare it with a
- * UNIQUEIDENTIFIER. */
+/* E_CONFLICT when another row (not except_id) of the workspace links
+ * provider + external_id. No '' stands in for "no row": SQL Server cannot
+ * compare it with a UNIQUEIDENTIFIER. */
 static wsms_err check_unique(struct request *rq, const char *table, const char *provider,
                              const char *external_id, const char *except_id)
 {
     struct db_rows rows;
-    const char *sql =
-        arena_printf(rq->arena, "SELECT COUNT(*) FROM %s WHERE provider = ? AND external_id = ?%s",
-                     table, except_id ? " AND workspace_integration_id <> ?" : "");
+    const char *sql = arena_printf(rq->arena,
+                                   "SELECT COUNT(*) FROM %s WHERE workspace_id = ? AND provider = "
+                                   "? AND external_id = ?%s",
+                                   table, except_id ? " AND workspace_integration_id <> ?" : "");
     if (!sql)
         return E_INTERNAL_SERVER_ERROR;
-    wsms_err e = except_id
-                     ? db_query(rq->arena, &rows, sql, "sss", provider, external_id, except_id)
-                     : db_query(rq->arena, &rows, sql, "ss", provider, external_id);
+    wsms_err e =
+        except_id ? db_query(rq->arena, &rows, sql, "ssss", rq->workspace_id, provider, external_id,
+                             except_id)
+                  : db_query(rq->arena, &rows, sql, "sss", rq->workspace_id, provider, external_id);
     if (e != WSMS_OK)
         return e;
     return db_val_ll(&rows, 0, 0, 0) > 0 ? E_CONFLICT : WSMS_OK;

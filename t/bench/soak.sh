@@ -15,8 +15,16 @@
 # 5xx), socket errors, and each worker's RSS at the start and the end.
 # Figures only: nothing here passes or fails on speed; the exit status is
 # non-zero only when the stack cannot be set up.
+# Before the soak the database is pre-seeded with SOAK_SEED (5000) workspaces
+# of other users (each with an owner, two members, an audit entry and an
+# integration) by SQL in transactions (t/bench/seed.py; SQLite and
+# PostgreSQL; on SQL Server nothing is pre-seeded, said with a line), so the
+# run starts on a database that already holds that many workspaces.
 # Settings: SOAK_SECONDS (60), SOAK_CONNECTIONS (32), SOAK_THREADS (2),
-# SOAK_WORKERS (4), SOAK_WORKSPACES (20), SOAK_DBS ("sqlite postgres sqlserver").
+# SOAK_WORKERS (4), SOAK_WORKSPACES (20), SOAK_SEED (5000),
+# SOAK_DBS ("sqlite postgres sqlserver"), SOAK_WSMSD (the wsmsd to run,
+# default build/release/wsmsd; its tree's schema/ gives the seed's DDL, so
+# an older build can be measured the same way).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -26,7 +34,10 @@ threads=${SOAK_THREADS:-2}
 workers=${SOAK_WORKERS:-4}
 nws=${SOAK_WORKSPACES:-20}
 dbs=${SOAK_DBS:-sqlite postgres sqlserver}
-wsmsd=$top/build/release/wsmsd
+seed=${SOAK_SEED:-5000}
+wsmsd=${SOAK_WSMSD:-$top/build/release/wsmsd}
+# the schema files of the tree that built wsmsd (build/<variant>/wsmsd)
+schema_dir=$(cd "$(dirname "$wsmsd")/../.." && pwd)/schema
 tenant=11111111-2222-3333-4444-555555555555
 aud=api://wsms-soak
 kid=bench-key
@@ -180,12 +191,39 @@ function done(summary, latency, requests)
 end
 LUA
 
+# SOAK_SEED workspaces by SQL into the running stack's database (DB)
+seed_db() { # DB DIR
+    [ "$seed" -gt 0 ] || return 0
+    t0=$(date +%s)
+    case $1 in
+    sqlite)
+        f=$2/data/pmassist_master.db
+        shared=""
+        [ "$(sqlite3 "$f" "SELECT count(*) FROM sqlite_master WHERE name = 'ws__workspace_integrations'")" = 1 ] &&
+            shared=--shared
+        python3 t/bench/seed.py sqlite "$seed" "$schema_dir" $shared --attach "$f" |
+            sqlite3 -bail :memory: >/dev/null
+        ;;
+    postgres)
+        python3 t/bench/seed.py postgres "$seed" "$schema_dir" > "$tmp/seed.sql"
+        PGPASSWORD=$DB_PASSWORD psql -X -q -v ON_ERROR_STOP=1 -h "$DB_SERVER" -p "$DB_PORT" \
+            -U "$DB_USER" "$DB_NAME" -f "$tmp/seed.sql" >/dev/null
+        ;;
+    *)
+        echo "  seeded       nothing (pre-seeding is for sqlite and postgres)"
+        return 0
+        ;;
+    esac
+    echo "  seeded       $seed workspaces in $(($(date +%s) - t0)) s"
+}
+
 soak_one() { # DB
     db=$1
     dir=$tmp/stack-$db
-    echo "== $db: $workers workers, wrk -t $threads -c $conns, ${secs}s"
+    echo "== $db: $workers workers, wrk -t $threads -c $conns, ${secs}s, $wsmsd"
     url=$(STACK_ENV=$tmp/soak.env WSMS_WORKERS=$workers WSMSD=$wsmsd sh t/lib/stack.sh start "$dir")
     sups=$(cat "$dir/wsmsd.pid")
+    seed_db "$db" "$dir"
     oid=$(python3 -c 'import uuid; print(uuid.uuid4())')
     email="soak-owner-$(echo "$oid" | cut -c1-8)@example.com"
     azure=$(entra_token "$oid" "$email" "Soak Owner")
@@ -216,6 +254,10 @@ soak_one() { # DB
     rss_start=$(rss_list $sups)
     out=$(wrk -t "$threads" -c "$conns" -d "${secs}s" --timeout 10s -s "$tmp/soak-$db.lua" "$url")
     rss_end=$(rss_list $sups)
+    rss_kinds=$(for s in $sups; do for c in $(cat /proc/"$s"/task/"$s"/children 2>/dev/null); do
+        awk -v p="$c" '/^RssAnon:/ {a=$2} /^RssFile:/ {f=$2} /^RssShmem:/ {m=$2}
+            END {printf "    worker %-8s at the end: heap/anon %s, file %s, shared memory %s\n", p, a, f, m}' \
+            /proc/"$c"/status 2>/dev/null; done; done)
     printf '%s\n' "$out" | awk '
         $1 == "RESULT" && $2 == "requests" { printf "  throughput   %s req/s (%s requests in %s s)\n", $7, $3, $5 }
         $1 == "RESULT" && $2 == "latency_ms" { printf "  latency      p50 %s ms   p99 %s ms   p99.9 %s ms   max %s ms\n", $4, $6, $8, $10 }
@@ -241,6 +283,10 @@ soak_one() { # DB
         printf '    worker %-8s %8s -> %8s%s\n' "$pid" "${start_kb:-new}" "$end_kb" \
             "$([ -n "$start_kb" ] && echo "   (+$((end_kb - start_kb)))")"
     done
+    printf '%s\n' "$rss_kinds"
+    if [ "$db" = sqlite ]; then
+        echo "  sqlite files $(cd "$dir/data" && ls -s --block-size=K pmassist_master.db* | tr '\n' ' ')"
+    fi
     gone=""
     for s in $rss_start; do
         case " $rss_end " in *" ${s%%:*}:"*) ;; *) gone="$gone ${s%%:*}" ;; esac

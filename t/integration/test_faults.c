@@ -452,16 +452,17 @@ static void assert_no_orphans(const char *name)
     static const char *const audits =
         "SELECT count(*) FROM pmassist_master.AuditLog a WHERE NOT EXISTS "
         "(SELECT 1 FROM pmassist_master.Workspace w WHERE w.id = a.workspace_id)";
+    /* SQLite: one shared set of workspace tables; no workspace has tables
+     * of its own, and no row of the shared set lacks its Workspace row */
     static const char *const sqlite_schemas =
-        "SELECT count(*) FROM (SELECT DISTINCT substr(name, 1, 35) AS s FROM sqlite_master "
-        "WHERE type = 'table' AND name LIKE 'ws\\_%\\_\\_%' ESCAPE '\\') t WHERE NOT EXISTS "
-        "(SELECT 1 FROM Workspace w WHERE w.db_schema_name = t.s)";
+        "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE "
+        "'ws\\_%\\_\\_%' ESCAPE '\\' AND name NOT LIKE 'ws\\_\\_%' ESCAPE '\\') + (SELECT "
+        "count(*) FROM ws__workspace_integrations i WHERE NOT EXISTS (SELECT 1 FROM Workspace w "
+        "WHERE w.id = i.workspace_id))";
     static const char *const sqlite_rows =
-        "SELECT count(*) FROM Workspace w WHERE (SELECT count(*) FROM sqlite_master t WHERE "
-        "t.type = 'table' AND t.name IN (w.db_schema_name || '__workspace_integrations', "
-        "w.db_schema_name || '__workspace_agents', w.db_schema_name || '__automation_jobs', "
-        "w.db_schema_name || '__automation_job_runs', w.db_schema_name || '__file_artifacts')) "
-        "<> 5";
+        "SELECT 5 - count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+        "('ws__workspace_integrations', 'ws__workspace_agents', 'ws__automation_jobs', "
+        "'ws__automation_job_runs', 'ws__file_artifacts')";
     static const char *const pg_schemas =
         "SELECT count(*) FROM information_schema.schemata s WHERE s.schema_name ~ "
         "'^ws_[0-9a-f]{32}$' AND NOT EXISTS (SELECT 1 FROM pmassist_master.Workspace w "

@@ -105,10 +105,14 @@ static long master_objects(void)
     return own_count("SELECT count(*) FROM sqlite_master WHERE type = 'table'");
 }
 
+/* Versions of the master schema (SQLite also records its shared workspace
+ * tables there, as component "workspace"). */
 static long versions(void)
 {
-    return own_count(is_pg() || is_mssql() ? "SELECT count(*) FROM pmassist_master.SchemaVersion"
-                                           : "SELECT count(*) FROM SchemaVersion");
+    return own_count(is_pg() || is_mssql() ? "SELECT count(*) FROM pmassist_master.SchemaVersion "
+                                             "WHERE component = 'master'"
+                                           : "SELECT count(*) FROM SchemaVersion WHERE component "
+                                             "= 'master'");
 }
 
 static void own_drop(void)
@@ -256,6 +260,244 @@ START_TEST(migrate_fail_halfway_then_apply_noop_refuse_newer)
 }
 END_TEST
 
+/* ---- SQLite: converting a database made before the shared tables ---- */
+
+#define W1 "11111111-aaaa-4aaa-8aaa-000000000001"
+#define S1 "ws_11111111aaaa4aaa8aaa000000000001"
+#define W2 "22222222-bbbb-4bbb-8bbb-000000000002"
+#define S2 "ws_22222222bbbb4bbb8bbb000000000002"
+#define TS "'2026-01-01 00:00:00.000'"
+
+/* Runs sql on the own database through the sqlite3 CLI, failing the test. */
+static void own_sql(const char *sql)
+{
+    char line[512];
+    ck_assert_msg(sql_client("", sql, line, sizeof(line)) == 0, "%s -> %s", sql, line);
+}
+
+/* The per-workspace tables the code before the shared set made: the old
+ * workspace file t/integration/legacy/<file> with {{schema}} = schema,
+ * applied directly (GO lines end statements) to the master file ATTACHed as
+ * pmassist_master, as that code did. */
+static void legacy_apply(const char *file, const char *schema)
+{
+    char path[512], own[256], script[512], cmd[1200], line[4096];
+    own_db(own, sizeof(own));
+    snprintf(path, sizeof(path), "t/integration/legacy/%s", file);
+    snprintf(script, sizeof(script), "%s/legacy.sql", env_or("WSMS_TMP", "/tmp"));
+    FILE *in = fopen(path, "r"), *out = fopen(script, "w");
+    ck_assert_msg(in && out, "cannot open %s or %s", path, script);
+    fprintf(out, "ATTACH DATABASE '%s/pmassist_master.db' AS pmassist_master;\n", own);
+    while (fgets(line, sizeof(line), in)) {
+        if (strncmp(line, "GO", 2) == 0 && (line[2] == '\n' || line[2] == '\0')) {
+            fputs(";\n", out);
+            continue;
+        }
+        for (const char *p = line; *p;) {
+            if (strncmp(p, "{{schema}}", 10) == 0) {
+                fputs(schema, out);
+                p += 10;
+            } else {
+                fputc(*p++, out);
+            }
+        }
+    }
+    fputs(";\n", out);
+    fclose(in);
+    ck_assert_int_eq(fclose(out), 0);
+    snprintf(cmd, sizeof(cmd), "sqlite3 -batch -bail :memory: < %s 2>&1", script);
+    ck_assert_msg(system(cmd) == 0, "applying %s to %s failed", file, schema);
+}
+
+static long legacy_tables(void)
+{
+    return own_count("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE "
+                     "'ws!_%' ESCAPE '!' AND substr(name, 36, 2) = '__'");
+}
+
+static long shared_rows(void)
+{
+    return own_count("SELECT (SELECT count(*) FROM ws__workspace_integrations) + (SELECT "
+                     "count(*) FROM ws__workspace_agents) + (SELECT count(*) FROM "
+                     "ws__automation_jobs) + (SELECT count(*) FROM ws__automation_job_runs) + "
+                     "(SELECT count(*) FROM ws__file_artifacts)");
+}
+
+/* Two workspaces as the old code left them, owned by u: W1 at workspace
+ * version 2 with an integration, an agent and a job of that agent (no runs
+ * or artifacts: no code ever wrote those, and a later workspace migration
+ * may recreate their tables), W2 still at version 1 (made before 002) with
+ * one integration. Both link Jira project PROJ. */
+static void make_legacy(const struct tc_user *u)
+{
+    char sql[4096];
+    legacy_apply("sqlite_workspace_001_init.sql", S1);
+    legacy_apply("sqlite_workspace_002_integration_links.sql", S1);
+    legacy_apply("sqlite_workspace_001_init.sql", S2);
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO Workspace (id, name, description, created_by, created_at, updated_at, "
+             "blob_path, is_active, db_schema_name, last_seen_utc, status) VALUES "
+             "('" W1 "', 'Legacy one', NULL, '%s', " TS ", " TS ", 'workspaces/" W1 "', 1, '" S1
+             "', NULL, 'Active'), ('" W2 "', 'Legacy two', NULL, '%s', '2026-01-02 "
+             "00:00:00.000', '2026-01-02 00:00:00.000', 'workspaces/" W2 "', 1, '" S2
+             "', NULL, 'Active');"
+             "INSERT INTO WorkspaceMember (id, workspace_id, user_id, user_email, display_name, "
+             "role, added_at) VALUES ('aaaaaaaa-0000-4000-8000-000000000001', '" W1
+             "', '%s', '%s', 'Legacy', 'OWNER', " TS "), ('aaaaaaaa-0000-4000-8000-000000000002', "
+             "'" W2 "', '%s', '%s', 'Legacy', 'OWNER', " TS ");"
+             "INSERT INTO SchemaVersion (component, version, applied_at) VALUES ('" S1 "', 1, " TS
+             "), ('" S1 "', 2, " TS "), ('" S2 "', 1, " TS ");"
+             "INSERT INTO " S1 "__workspace_integrations (workspace_integration_id, "
+             "workspace_id, user_id, integration_display_name, provider, url, extra_config_json, "
+             "connection_status, added_by_user_id, added_utc, external_id) VALUES "
+             "('bbbbbbbb-0000-4000-8000-000000000001', '" W1 "', NULL, 'Project one', 'Jira', "
+             "NULL, '{\"board\":7}', 'Pending', '%s', " TS ", 'PROJ');"
+             "INSERT INTO " S1 "__workspace_agents VALUES ('cccccccc-0000-4000-8000-000000000001', "
+             "'" W1 "', 'summary', 1, NULL, " TS ", '%s');"
+             "INSERT INTO " S1 "__automation_jobs VALUES ('dddddddd-0000-4000-8000-000000000001', "
+             "'" W1 "', 'cccccccc-0000-4000-8000-000000000001', 'nightly', '0 0 * * *', 1, " TS ");"
+             "INSERT INTO " S2 "__workspace_integrations VALUES "
+             "('bbbbbbbb-0000-4000-8000-000000000002', '" W2 "', NULL, 'PROJ', 'Jira', NULL, "
+             "NULL, 'Pending', '%s', " TS ")",
+             u->oid, u->oid, u->oid, u->email, u->oid, u->email, u->oid, u->oid, u->oid);
+    own_sql(sql);
+}
+
+/* The converted database served by a stack of its own: the old rows are
+ * there through the API, the unique link is per workspace, creation works. */
+static void read_through_api(const struct tc_user *u)
+{
+    char own[256], url[256], saved[256];
+    struct tresp r;
+    own_db(own, sizeof(own));
+    snprintf(saved, sizeof(saved), "%s", env_or("WSMS_URL", ""));
+    ck_assert_int_eq(setenv("DB_PATH", own, 1), 0);
+    int rc = tc_stack_start("legacy", NULL, 2, url, sizeof(url));
+    ck_assert_int_eq(unsetenv("DB_PATH"), 0);
+    ck_assert_msg(rc == 0, "stack on the converted database did not start");
+    ck_assert_int_eq(setenv("WSMS_URL", url, 1), 0);
+
+    ck_assert_int_eq(tc_as(&r, u, "GET", "/workspaces/" W1, NULL), 0);
+    EXPECT(&r, 200, NULL);
+    cJSON *links = cJSON_GetObjectItem(r.json, "external_links");
+    ck_assert_int_eq(cJSON_GetArraySize(links), 1);
+    ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(links, 0), "id"),
+                     "bbbbbbbb-0000-4000-8000-000000000001");
+    ck_assert_str_eq(tc_jstr(r.json, "db_schema_name"), S1);
+    tc_free(&r);
+
+    /* W2's row got external_id from 002, applied before the copy */
+    ck_assert_int_eq(tc_as(&r, u, "GET", "/workspaces/" W2 "/integrations", NULL), 0);
+    EXPECT(&r, 200, NULL);
+    ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
+    ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 0), "external_id"), "PROJ");
+    ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 0), "workspace_id"), W2);
+    tc_free(&r);
+
+    /* the list: each workspace with its own link only */
+    ck_assert_int_eq(tc_as(&r, u, "GET", "/workspaces?sort=created_at", NULL), 0);
+    EXPECT(&r, 200, NULL);
+    ck_assert_int_eq(cJSON_GetArraySize(r.json), 2);
+    for (int i = 0; i < 2; i++) {
+        cJSON *w = cJSON_GetArrayItem(r.json, i);
+        cJSON *l = cJSON_GetObjectItem(w, "external_links");
+        ck_assert_int_eq(cJSON_GetArraySize(l), 1);
+        ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(l, 0), "workspace_id"), tc_jstr(w, "id"));
+    }
+    tc_free(&r);
+
+    /* one provider project once per workspace, not once overall */
+    ck_assert_int_eq(tc_as(&r, u, "POST", "/workspaces/" W1 "/integrations",
+                           "{\"provider\":\"jira\",\"display_name\":\"Again\","
+                           "\"external_id\":\"PROJ\"}"),
+                     0);
+    EXPECT(&r, 409, "CONFLICT");
+    tc_free(&r);
+    ck_assert_int_eq(tc_as(&r, u, "POST", "/workspaces/" W1 "/integrations",
+                           "{\"provider\":\"ado\",\"display_name\":\"Other\","
+                           "\"external_id\":\"PROJ\"}"),
+                     0);
+    EXPECT(&r, 201, NULL);
+    tc_free(&r);
+    ck_assert_int_eq(tc_as(&r, u, "POST", "/workspaces",
+                           "{\"name\":\"After\",\"provider\":\"jira\","
+                           "\"provider_project\":\"PROJ\"}"),
+                     0);
+    EXPECT(&r, 201, NULL);
+    tc_free(&r);
+    ck_assert_int_eq(tc_as(&r, u, "GET", "/workspaces", NULL), 0);
+    EXPECT(&r, 200, NULL);
+    ck_assert_int_eq(cJSON_GetArraySize(r.json), 3);
+    tc_free(&r);
+    tc_stack_stop("legacy");
+    ck_assert_int_eq(setenv("WSMS_URL", saved, 1), 0);
+}
+
+START_TEST(sqlite_per_workspace_tables_converted)
+{
+    static char out[65536];
+    struct tc_user u;
+    if (is_pg() || is_mssql())
+        return; /* one schema per workspace there */
+    tc_new_user(&u, "legacy");
+    own_create();
+    /* the master schema alone, as the code before the shared set made it */
+    ck_assert_msg(migrate("WSMS_TEST_MIGRATE_FAIL=workspace:1:1", out, sizeof(out)) != 0, "%s",
+                  out);
+    ck_assert_int_eq(own_count("SELECT count(*) FROM sqlite_master WHERE name LIKE 'ws!_!_%' "
+                               "ESCAPE '!'"),
+                     0);
+    make_legacy(&u);
+    ck_assert_int_eq(legacy_tables(), 10);
+
+    /* a failure before the second workspace: the first is not converted
+     * either (one transaction); the shared tables were made (their own
+     * transactions) and stay empty */
+    ck_assert_msg(migrate("WSMS_TEST_MIGRATE_FAIL=convert:1:2", out, sizeof(out)) != 0, "%s", out);
+    ck_assert_msg(strstr(out, "workspace: applying version 2 ... done"), "%s", out);
+    ck_assert_msg(strstr(out, "converting 2 workspace schema(s) to the shared tables"), "%s", out);
+    ck_assert_msg(strstr(out, "failed (DB_QUERY_FAILED); nothing was changed"), "%s", out);
+    ck_assert_int_eq(legacy_tables(), 10);
+    ck_assert_int_eq(shared_rows(), 0);
+    ck_assert_int_eq(own_count("SELECT count(*) FROM SchemaVersion WHERE component LIKE 'ws!_%' "
+                               "ESCAPE '!'"),
+                     3);
+
+    /* converted: every row in the shared tables, the old tables gone */
+    ck_assert_msg(migrate("", out, sizeof(out)) == 0, "%s", out);
+    ck_assert_msg(strstr(out, "converting 2 workspace schema(s) to the shared tables ... done "
+                              "(4 rows)"),
+                  "%s", out);
+    ck_assert_int_eq(legacy_tables(), 0);
+    /* no table or index of the old schemas is left */
+    ck_assert_int_eq(own_count("SELECT count(*) FROM sqlite_master WHERE instr(name, '" S1
+                               "') > 0 OR instr(name, '" S2 "') > 0"),
+                     0);
+    ck_assert_int_eq(shared_rows(), 4);
+    ck_assert_int_eq(own_count("SELECT count(*) FROM SchemaVersion WHERE component LIKE 'ws!_%' "
+                               "ESCAPE '!'"),
+                     0);
+    ck_assert_int_eq(own_count("SELECT count(*) FROM ws__workspace_integrations WHERE "
+                               "external_id = 'PROJ' AND provider = 'Jira'"),
+                     2);
+    ck_assert_int_eq(own_count("SELECT count(*) FROM ws__automation_jobs j JOIN "
+                               "ws__workspace_agents a ON a.workspace_agent_id = "
+                               "j.workspace_agent_id WHERE j.workspace_id = '" W1
+                               "' AND a.workspace_id = '" W1 "'"),
+                     1);
+    ck_assert_int_eq(own_count("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+
+    /* and again: nothing to convert */
+    ck_assert_msg(migrate("", out, sizeof(out)) == 0, "%s", out);
+    ck_assert_msg(!strstr(out, "converting"), "%s", out);
+    ck_assert_msg(strstr(out, "workspace: up to date"), "%s", out);
+
+    read_through_api(&u);
+    tc_user_free(&u);
+    own_drop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("migrate");
@@ -263,6 +505,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_unchecked_fixture(tc, NULL, own_drop);
     tcase_add_test(tc, migrate_fail_halfway_then_apply_noop_refuse_newer);
+    tcase_add_test(tc, sqlite_per_workspace_tables_converted);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

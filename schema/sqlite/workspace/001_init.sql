@@ -1,7 +1,13 @@
--- Per-workspace tables for SQLite. SQLite has no schemas inside one file and
--- allows only a few ATTACHed files, so a workspace's tables live in the
--- master file as pmassist_master.{{schema}}__<table> (the dialect module
--- names them). {{schema}} is the validated ws_<32 hex digits>.
+-- Workspace tables for SQLite. Every workspace shares one set of tables in
+-- the master file, keyed by workspace_id: this file is applied once, with
+-- {{schema}} bound to "ws", making pmassist_master.ws__<table> (the dialect
+-- module names them; the API keeps ws_<hex> as the logical schema name).
+-- Creating a workspace then changes no schema, so no other connection has
+-- to re-read it. Every key and index leads with workspace_id (the agents'
+-- and jobs' indexes come with workspace version 003).
+-- (`wsmsd migrate` also applies these files to the per-workspace tables,
+-- pmassist_master.ws_<hex>__<table>, of a database made before the shared
+-- set, just before copying their rows into it.)
 CREATE TABLE pmassist_master.{{schema}}__workspace_integrations (
     workspace_integration_id TEXT      NOT NULL PRIMARY KEY,
     workspace_id             TEXT      NOT NULL,
@@ -15,7 +21,8 @@ CREATE TABLE pmassist_master.{{schema}}__workspace_integrations (
     added_utc                TIMESTAMP NOT NULL
 );
 GO
-CREATE INDEX pmassist_master.ix_{{schema}}__integrations_added ON {{schema}}__workspace_integrations (added_utc);
+CREATE INDEX pmassist_master.ix_{{schema}}__integrations_added
+    ON {{schema}}__workspace_integrations (workspace_id, added_utc);
 GO
 CREATE TABLE pmassist_master.{{schema}}__workspace_agents (
     workspace_agent_id TEXT      NOT NULL PRIMARY KEY,
@@ -60,4 +67,5 @@ CREATE TABLE pmassist_master.{{schema}}__file_artifacts (
     created_by_user_id TEXT      NOT NULL
 );
 GO
-CREATE INDEX pmassist_master.ix_{{schema}}__artifacts_created ON {{schema}}__file_artifacts (created_utc);
+CREATE INDEX pmassist_master.ix_{{schema}}__artifacts_created
+    ON {{schema}}__file_artifacts (workspace_id, created_utc);

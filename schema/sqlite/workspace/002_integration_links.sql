@@ -1,7 +1,8 @@
 -- Workspace integrations managed through /workspaces/{id}/integrations:
 -- the provider project (external_id), the last connection check and one
--- link per provider project. Rows made at workspace creation named their
--- project in integration_display_name.
+-- link per provider project in a workspace (the unique index leads with
+-- workspace_id: every workspace's rows share this table). Rows made at
+-- workspace creation named their project in integration_display_name.
 ALTER TABLE pmassist_master.{{schema}}__workspace_integrations ADD COLUMN external_id TEXT NULL;
 GO
 ALTER TABLE pmassist_master.{{schema}}__workspace_integrations ADD COLUMN status_reason TEXT NULL;
@@ -12,4 +13,4 @@ UPDATE pmassist_master.{{schema}}__workspace_integrations SET external_id = inte
 WHERE external_id IS NULL;
 GO
 CREATE UNIQUE INDEX pmassist_master.ux_{{schema}}__integrations_project
-    ON {{schema}}__workspace_integrations (provider, external_id);
+    ON {{schema}}__workspace_integrations (workspace_id, provider, external_id);

@@ -29,8 +29,16 @@ START_TEST(workspace_tables)
     ck_assert_int_eq(dialect_ws_table(DB_POSTGRES, s, "file_artifacts", t, sizeof(t)), 0);
     ck_assert_str_eq(t, "ws_123e4567e89b12d3a456426614174000.file_artifacts");
     ck_assert_int_eq(dialect_ws_table(DB_SQLITE, s, "workspace_integrations", t, sizeof(t)), 0);
-    ck_assert_str_eq(t,
-                     "pmassist_master.ws_123e4567e89b12d3a456426614174000__workspace_integrations");
+    /* SQLite: one shared set whatever the (logical) schema */
+    ck_assert_str_eq(t, "pmassist_master.ws__workspace_integrations");
+    ck_assert_int_eq(dialect_ws_table(DB_SQLITE, "ws_00000000000000000000000000000001",
+                                      "workspace_integrations", t, sizeof(t)),
+                     0);
+    ck_assert_str_eq(t, "pmassist_master.ws__workspace_integrations");
+    ck_assert_int_eq(dialect_ws_table(DB_SQLITE, "ws", "workspace_integrations", t, sizeof(t)), -1);
+    ck_assert_str_eq(dialect_ws_shared(DB_SQLITE), "ws");
+    ck_assert_ptr_null(dialect_ws_shared(DB_POSTGRES));
+    ck_assert_ptr_null(dialect_ws_shared(DB_SQLSERVER));
     ck_assert_int_eq(dialect_ws_table(DB_POSTGRES, "public", "x", t, sizeof(t)), -1);
     ck_assert_int_eq(dialect_ws_table(DB_POSTGRES, s, "x;--", t, sizeof(t)), -1);
     ck_assert_int_eq(dialect_ws_table(DB_POSTGRES, s, "workspace_integrations", t, 20), -1);
