@@ -54,10 +54,6 @@ int dialect_ws_table(enum db_type t, const char *schema, const char *table, char
  * NULL on the databases with a schema per workspace. Static. */
 #define DIALECT_WS_SHARED "ws"
 const char *dialect_ws_shared(enum db_type t);
-/* SQLite: what follows "workspace_id" to match any id of a JSON array of
- * ids bound as one ? parameter (one constant statement for any number of
- * workspaces); NULL elsewhere. Static. */
-const char *dialect_ws_id_list(enum db_type t);
 /* Query counting tables named ? in schema ? (1 parameter pair). */
 const char *dialect_table_exists_sql(enum db_type t);
 /* Query counting schemas named ?. */

@@ -190,11 +190,6 @@ const char *dialect_ws_shared(enum db_type t)
     return t == DB_SQLITE ? DIALECT_WS_SHARED : NULL;
 }
 
-const char *dialect_ws_id_list(enum db_type t)
-{
-    return t == DB_SQLITE ? " IN (SELECT value FROM json_each(?))" : NULL;
-}
-
 const char *dialect_table_exists_sql(enum db_type t)
 {
     if (t == DB_SQLITE)
