@@ -594,14 +594,15 @@ static const struct {
 } cases[] = {
     {"GET /health", p_health, {0, 0, 0}},
     {"GET /status", p_status, {0, 0, 0}},
-    {"GET /metrics", p_metrics, {0, 0, 0}},
+    /* the scheduler counters (pmassist_master.SchedulerCounter) */
+    {"GET /metrics", p_metrics, {1, 1, 1}},
     {"GET /openapi.json", p_openapi, {0, 0, 0}},
     {"POST /db/init", p_db_init, {0, 0, 0}},
     {"GET /db/status", p_db_status, {5, 5, 5}},
-    {"POST /auth/validate", p_validate, {2, 2, 2}},
+    {"POST /auth/validate", p_validate, {3, 3, 3}},
     {"POST /me/sessions/revoke", p_revoke_me, {3, 3, 3}},
     {"GET /integrations/jira/projects", p_jira, {1, 1, 1}},
-    {"POST /workspaces", p_ws_create, {24, 25, 23}},
+    {"POST /workspaces", p_ws_create, {50, 51, -1}},
     {"GET /workspaces", p_ws_list, {1, 1, 1}},
     {"GET /workspaces/{id}", p_ws_get, {1, 1, 1}},
     {"GET /workspaces/{id} (API key)", p_ws_get_key, {1, 1, 1}},
