@@ -1,5 +1,6 @@
 #include "domain/invitations.h"
 
+#include "auth/roles.h"
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -19,6 +20,11 @@
     "i.id, i.workspace_id, i.email, i.role, i.message, i.status, i.invited_by, i.created_at, "     \
     "i.expires_at, i.resent_at, i.resend_count, i.closed_at, i.closed_by, i.member_id"
 #define INV_NCOLS 14
+/* the same, unqualified, and their types (auth/roles.h roles_read_start) */
+#define INV_PLAIN                                                                                  \
+    "id, workspace_id, email, role, message, status, invited_by, created_at, expires_at, "         \
+    "resent_at, resend_count, closed_at, closed_by, member_id"
+#define INV_TYPES "GGSSSSSTTTITSG"
 enum { C_ID, C_WS, C_EMAIL, C_ROLE, C_MESSAGE, C_STATUS };
 #define C_EXPIRES 8
 #define C_COUNT   10
@@ -77,8 +83,9 @@ static bool add_str(cJSON *o, const char *k, const char *v)
 
 /* Row r as {"id","workspace_id","email","role","message","status",
  * "invited_by","created_at","expires_at","resent_at","resend_count",
- * "closed_at","closed_by","member_id"[,"workspace_name"]}. */
-static cJSON *inv_json(const struct db_rows *rows, int r, int64_t now, bool ws_name)
+ * "closed_at","closed_by","member_id"[,"workspace_name"]}, its columns
+ * from c0. */
+static cJSON *inv_json(const struct db_rows *rows, int r, int c0, int64_t now, bool ws_name)
 {
     static const char *const names[INV_NCOLS] = {
         "id",           "workspace_id", "email",      "role",       "message",
@@ -88,18 +95,20 @@ static cJSON *inv_json(const struct db_rows *rows, int r, int64_t now, bool ws_n
     if (!o)
         return NULL;
     for (int c = 0; c < INV_NCOLS; c++) {
-        const char *v = db_val(rows, r, c);
+        const char *v = db_val(rows, r, c0 + c);
         bool ok;
         if (c == C_STATUS)
-            ok = add_str(o, names[c], status_names[derived(v, db_val(rows, r, C_EXPIRES), now)]);
+            ok = add_str(o, names[c],
+                         status_names[derived(v, db_val(rows, r, c0 + C_EXPIRES), now)]);
         else if (c == C_COUNT)
-            ok = cJSON_AddNumberToObject(o, names[c], (double)db_val_ll(rows, r, c, 0)) != NULL;
+            ok =
+                cJSON_AddNumberToObject(o, names[c], (double)db_val_ll(rows, r, c0 + c, 0)) != NULL;
         else
             ok = add_str(o, names[c], v);
         if (!ok)
             goto fail;
     }
-    if (ws_name && !add_str(o, "workspace_name", db_val(rows, r, INV_NCOLS)))
+    if (ws_name && !add_str(o, "workspace_name", db_val(rows, r, c0 + INV_NCOLS)))
         goto fail;
     return o;
 fail:
@@ -154,7 +163,7 @@ static wsms_err reload_json(struct request *rq, const char *id, const char *ws_i
     wsms_err e = load(rq, id, ws_id, &rows);
     if (e != WSMS_OK)
         return e;
-    *out = inv_json(&rows, 0, now, false);
+    *out = inv_json(&rows, 0, 0, now, false);
     return *out ? WSMS_OK : E_INTERNAL_SERVER_ERROR;
 }
 
@@ -242,12 +251,32 @@ out:
     return e;
 }
 
+/* The page's rows (kind 'i', columns at ROLES_C_DATA) as an array. */
+static wsms_err page_array(const struct db_rows *rows, long limit, long offset, int64_t now,
+                           bool ws_name, cJSON **out)
+{
+    cJSON *arr = cJSON_CreateArray();
+    if (!arr)
+        return E_INTERNAL_SERVER_ERROR;
+    for (int r = 0; r < rows->nrows; r++) {
+        if (roles_read_kind(rows, r) != 'i' || !roles_read_in_page(rows, r, limit, offset))
+            continue;
+        cJSON *it = inv_json(rows, r, ROLES_C_DATA, now, ws_name);
+        if (!it || !cJSON_AddItemToArray(arr, it)) {
+            cJSON_Delete(it);
+            cJSON_Delete(arr);
+            return E_INTERNAL_SERVER_ERROR;
+        }
+    }
+    *out = arr;
+    return WSMS_OK;
+}
+
 wsms_err invitations_list(struct request *rq, enum inv_status st, long limit, long offset,
                           cJSON **out, long *total)
 {
-    long long pg[2];
     struct db_rows rows;
-    cJSON *arr = NULL;
+    struct roles_read q;
     int64_t now = hook_now_ms(rq);
     /* the derived status as SQL, each with one parameter (time or status) */
     const char *cond = st == INV_PENDING   ? "i.status = 'pending' AND i.expires_at >= ?"
@@ -255,54 +284,32 @@ wsms_err invitations_list(struct request *rq, enum inv_status st, long limit, lo
                                              "AND i.expires_at < ?))"
                        : st == INV_ANY     ? "i.status <> ?"
                                            : "i.status = ?";
-    const char *types = st == INV_PENDING || st == INV_EXPIRED ? "st" : "ss";
     const char *sval = st == INV_ANY ? "any" : status_names[st];
-    const char *page = dialect_page_sql(db_type(), limit, offset, pg);
-    wsms_err e = E_INTERNAL_SERVER_ERROR;
-    char ptypes[8];
+    const char *typed = roles_read_cols(rq->arena, "ti", INV_PLAIN);
+    const char *inner = arena_printf(rq->arena,
+                                     INV_COLS " FROM pmassist_master.Invitation i "
+                                              "WHERE i.workspace_id = ? AND %s",
+                                     cond);
     *out = NULL;
     *total = 0;
-    const char *count_sql = arena_printf(rq->arena,
-                                         "SELECT COUNT(*) FROM pmassist_master.Invitation i "
-                                         "WHERE i.workspace_id = ? AND %s",
-                                         cond);
-    const char *sql = arena_printf(rq->arena,
-                                   "SELECT " INV_COLS " FROM pmassist_master.Invitation i "
-                                   "WHERE i.workspace_id = ? AND %s "
-                                   "ORDER BY i.created_at DESC, i.id%s",
-                                   cond, page);
-    if (!count_sql || !sql)
-        goto out;
-    snprintf(ptypes, sizeof(ptypes), "%sii", types);
-    if (types[1] == 't')
-        e = db_query(rq->arena, &rows, count_sql, types, rq->workspace_id, now);
-    else
-        e = db_query(rq->arena, &rows, count_sql, types, rq->workspace_id, sval);
+    if (!typed || !inner)
+        return E_INTERNAL_SERVER_ERROR;
+    /* one statement: the caller's role, the page and its total */
+    wsms_err e =
+        roles_read_start(&q, rq, INV_NCOLS, INV_TYPES, typed, "pmassist_master.Invitation ti");
     if (e != WSMS_OK)
-        goto out;
-    *total = (long)db_val_ll(&rows, 0, 0, 0);
-    if (types[1] == 't')
-        e = db_query(rq->arena, &rows, sql, ptypes, rq->workspace_id, now, pg[0], pg[1]);
+        return e;
+    db_param_s(&q.params, rq->workspace_id);
+    if (st == INV_PENDING || st == INV_EXPIRED)
+        db_param_t(&q.params, now);
     else
-        e = db_query(rq->arena, &rows, sql, ptypes, rq->workspace_id, sval, pg[0], pg[1]);
-    if (e != WSMS_OK)
-        goto out;
-    e = E_INTERNAL_SERVER_ERROR;
-    if (!(arr = cJSON_CreateArray()))
-        goto out;
-    for (int r = 0; r < rows.nrows; r++) {
-        cJSON *it = inv_json(&rows, r, now, false);
-        if (!it || !cJSON_AddItemToArray(arr, it)) {
-            cJSON_Delete(it);
-            goto out;
-        }
-    }
-    *out = arr;
-    arr = NULL;
-    e = WSMS_OK;
-out:
-    cJSON_Delete(arr);
-    return e;
+        db_param_s(&q.params, sval);
+    if ((e = roles_read_page(&q, 'i', 0, INV_NCOLS, INV_PLAIN, inner, "i.created_at DESC, i.id",
+                             limit, offset)) != WSMS_OK ||
+        (e = roles_read_run(&q, &rows)) != WSMS_OK)
+        return e;
+    *total = roles_read_total(&rows, 'i');
+    return page_array(&rows, limit, offset, now, false, out);
 }
 
 /* Resend or revoke: the stored status must be pending or expired. */
@@ -539,42 +546,34 @@ wsms_err invitations_respond(struct request *rq, const char *inv_id, bool accept
 
 wsms_err invitations_mine(struct request *rq, long limit, long offset, cJSON **out, long *total)
 {
-    static const char where[] = "FROM pmassist_master.Invitation i "
-                                "JOIN pmassist_master.Workspace w ON w.id = i.workspace_id "
-                                "WHERE i.email = ? AND i.status = 'pending' AND "
-                                "i.expires_at >= ? AND w.is_active = 1";
-    long long pg[2];
     struct db_rows rows;
-    cJSON *arr = NULL;
+    struct roles_read q;
     int64_t now = hook_now_ms(rq);
     const char *email = rq->user.email ? rq->user.email : "";
-    wsms_err e;
+    const char *typed = roles_read_cols(rq->arena, "ti", INV_PLAIN);
+    const char *typed_all = typed ? arena_printf(rq->arena, "%s, tw.name", typed) : NULL;
     *out = NULL;
     *total = 0;
-    const char *sql =
-        arena_printf(rq->arena, "SELECT " INV_COLS ", w.name %s ORDER BY i.created_at DESC, i.id%s",
-                     where, dialect_page_sql(db_type(), limit, offset, pg));
-    if (!sql)
+    if (!typed_all)
         return E_INTERNAL_SERVER_ERROR;
-    e = db_query(rq->arena, &rows, arena_printf(rq->arena, "SELECT COUNT(*) %s", where), "st",
-                 email, now);
+    /* one statement: the caller's revocation, the page and its total */
+    wsms_err e = roles_read_start(&q, rq, INV_NCOLS + 1, INV_TYPES "S", typed_all,
+                                  "pmassist_master.Invitation ti, pmassist_master.Workspace tw");
     if (e != WSMS_OK)
         return e;
-    *total = (long)db_val_ll(&rows, 0, 0, 0);
-    if ((e = db_query(rq->arena, &rows, sql, "stii", email, now, pg[0], pg[1])) != WSMS_OK)
+    db_param_s(&q.params, email);
+    db_param_t(&q.params, now);
+    if ((e = roles_read_page(&q, 'i', 0, INV_NCOLS + 1, INV_PLAIN ", workspace_name",
+                             INV_COLS ", w.name AS workspace_name "
+                                      "FROM pmassist_master.Invitation i "
+                                      "JOIN pmassist_master.Workspace w ON w.id = i.workspace_id "
+                                      "WHERE i.email = ? AND i.status = 'pending' AND "
+                                      "i.expires_at >= ? AND w.is_active = 1",
+                             "i.created_at DESC, i.id", limit, offset)) != WSMS_OK ||
+        (e = roles_read_run(&q, &rows)) != WSMS_OK)
         return e;
-    if (!(arr = cJSON_CreateArray()))
-        return E_INTERNAL_SERVER_ERROR;
-    for (int r = 0; r < rows.nrows; r++) {
-        cJSON *it = inv_json(&rows, r, now, true);
-        if (!it || !cJSON_AddItemToArray(arr, it)) {
-            cJSON_Delete(it);
-            cJSON_Delete(arr);
-            return E_INTERNAL_SERVER_ERROR;
-        }
-    }
-    *out = arr;
-    return WSMS_OK;
+    *total = roles_read_total(&rows, 'i');
+    return page_array(&rows, limit, offset, now, true, out);
 }
 
 /* {"id","workspace_id","role","member_id","membership"} appended to arr. */

@@ -84,11 +84,21 @@ static void new_job(const struct tc_user *u, const char *ws, const char *agent, 
     tc_free(&r);
 }
 
-/* A read route: the role check and one statement. */
-static void one_statement(struct tresp *r)
+/* A read route (r answered GET ws + sub as u): one statement, the role
+ * check included (auth/roles.h). When r took more, the fewest of a few
+ * more identical requests (a worker's first connection adds statements). */
+static void one_statement(struct tresp *r, const struct tc_user *u, const char *ws, const char *sub)
 {
     long n = tc_db_statements(r);
-    ck_assert_msg(n == 2, "%ld statements (role check + 1 expected)", n);
+    for (int i = 0; i < 3 && n != 1; i++) {
+        struct tresp again;
+        ws_req(&again, u, "GET", ws, sub, NULL);
+        long m = tc_db_statements(&again);
+        tc_free(&again);
+        if (m >= 0 && m < n)
+            n = m;
+    }
+    ck_assert_msg(n == 1, "GET %s: %ld statements (1 expected, the role check included)", sub, n);
 }
 
 static bool message_has(const struct tresp *r, const char *text)
@@ -241,7 +251,7 @@ START_TEST(agent_types_and_agents)
     ws_req(&r, &o, "GET", ws, sub, NULL);
     EXPECT(&r, 200, NULL);
     ck_assert_str_eq(tc_jstr(r.json, "agent_type"), "integration_snapshot");
-    one_statement(&r);
+    one_statement(&r, &o, ws, sub);
     tc_free(&r);
     char second[64];
     new_agent(&o, ws, "second", second);
@@ -250,7 +260,7 @@ START_TEST(agent_types_and_agents)
     ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
     ck_assert_str_eq(tc_header(&r, "X-Total-Count"), "2");
     ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 0), "id"), agent);
-    one_statement(&r);
+    one_statement(&r, &o, ws, "/agents?limit=1");
     tc_free(&r);
     ws_req(&r, &o, "GET", ws, "/agents?offset=5", NULL);
     EXPECT(&r, 200, NULL);
@@ -476,7 +486,7 @@ START_TEST(jobs_crud_and_validation)
     ws_req(&r, &o, "GET", ws, sub, NULL);
     EXPECT(&r, 200, NULL);
     ck_assert_str_eq(tc_jstr(r.json, "name"), "m2");
-    one_statement(&r);
+    one_statement(&r, &o, ws, sub);
     tc_free(&r);
 
     /* list and paging */
@@ -487,7 +497,7 @@ START_TEST(jobs_crud_and_validation)
     ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(r.json, 0), "id"), sched);
     ck_assert_int_eq(
         cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(r.json, 0), "depends_on")), 1);
-    one_statement(&r);
+    one_statement(&r, &o, ws, "/jobs?limit=1&offset=1");
     tc_free(&r);
     ws_req(&r, &o, "GET", ws, "/jobs?limit=0", NULL);
     EXPECT(&r, 422, NULL);

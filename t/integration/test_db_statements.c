@@ -23,6 +23,7 @@
 struct fixture {
     struct tc_user owner, viewer, stranger;
     char ws[64], integ[64], key[128], key_id[64], viewer_member[64];
+    char agent[64], job[64], run[64], inv[64];
 };
 
 static struct fixture fx;
@@ -63,6 +64,19 @@ static void setup_fixture(void)
     snprintf(fx.key, sizeof(fx.key), "%s", tc_jstr(r.json, "key"));
     snprintf(fx.key_id, sizeof(fx.key_id), "%s", tc_jstr(r.json, "id"));
     tc_free(&r);
+    /* automation: an agent, a job and a run of it; an invitation of the
+     * stranger's email (pending) */
+    snprintf(path, sizeof(path), "/workspaces/%s/agents", fx.ws);
+    post_ok(&fx.owner, path, "{\"agent_type\":\"integration_snapshot\",\"name\":\"stmt\"}",
+            fx.agent, sizeof(fx.agent));
+    snprintf(path, sizeof(path), "/workspaces/%s/jobs", fx.ws);
+    snprintf(body, sizeof(body), "{\"name\":\"stmt-job\",\"agent_id\":\"%s\"}", fx.agent);
+    post_ok(&fx.owner, path, body, fx.job, sizeof(fx.job));
+    snprintf(path, sizeof(path), "/workspaces/%s/jobs/%s/runs", fx.ws, fx.job);
+    post_ok(&fx.owner, path, NULL, fx.run, sizeof(fx.run));
+    snprintf(path, sizeof(path), "/workspaces/%s/invitations", fx.ws);
+    snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"MEMBER\"}", fx.stranger.email);
+    post_ok(&fx.owner, path, body, fx.inv, sizeof(fx.inv));
 }
 
 /* A request to measure: method, path and body for attempt i (setup may
@@ -356,6 +370,220 @@ static void p_wsi_test(struct req *q, int i)
     q->as = &fx.owner;
 }
 
+static void p_agent_types(struct req *q, int i)
+{
+    (void)i;
+    q->method = "GET";
+    snprintf(q->path, sizeof(q->path), "/agent-types");
+    q->as = &fx.viewer;
+}
+
+/* GET /workspaces/{ws}<rest> as the viewer */
+static void ws_get(struct req *q, const char *rest)
+{
+    q->method = "GET";
+    snprintf(q->path, sizeof(q->path), "/workspaces/%s%s", fx.ws, rest);
+    q->as = &fx.viewer;
+}
+
+static void p_agents_list(struct req *q, int i)
+{
+    (void)i;
+    ws_get(q, "/agents");
+}
+
+static void p_agents_get(struct req *q, int i)
+{
+    char rest[100];
+    (void)i;
+    snprintf(rest, sizeof(rest), "/agents/%s", fx.agent);
+    ws_get(q, rest);
+}
+
+static void p_agents_create(struct req *q, int i)
+{
+    q->method = "POST";
+    snprintf(q->path, sizeof(q->path), "/workspaces/%s/agents", fx.ws);
+    snprintf(q->body, sizeof(q->body),
+             "{\"agent_type\":\"integration_snapshot\",\"name\":\"stmt-a%d\"}", i);
+    q->as = &fx.owner;
+}
+
+static void p_agents_patch(struct req *q, int i)
+{
+    q->method = "PATCH";
+    snprintf(q->path, sizeof(q->path), "/workspaces/%s/agents/%s", fx.ws, fx.agent);
+    snprintf(q->body, sizeof(q->body), "{\"name\":\"stmt %d\"}", i);
+    q->as = &fx.owner;
+}
+
+static void p_agents_delete(struct req *q, int i)
+{
+    char id[64];
+    p_agents_create(q, i + 100);
+    post_ok(&fx.owner, q->path, q->body, id, sizeof(id));
+    q->body[0] = '\0';
+    q->method = "DELETE";
+    snprintf(q->path, sizeof(q->path), "/workspaces/%s/agents/%s", fx.ws, id);
+}
+
+static void p_jobs_list(struct req *q, int i)
+{
+    (void)i;
+    ws_get(q, "/jobs");
+}
+
+static void p_jobs_get(struct req *q, int i)
+{
+    char rest[100];
+    (void)i;
+    snprintf(rest, sizeof(rest), "/jobs/%s", fx.job);
+    ws_get(q, rest);
+}
+
+static void p_jobs_create(struct req *q, int i)
+{
+    q->method = "POST";
+    snprintf(q->path, sizeof(q->path), "/workspaces/%s/jobs", fx.ws);
+    snprintf(q->body, sizeof(q->body), "{\"name\":\"stmt-j%d\",\"agent_id\":\"%s\"}", i, fx.agent);
+    q->as = &fx.owner;
+}
+
+static void p_jobs_patch(struct req *q, int i)
+{
+    q->method = "PATCH";
+    snprintf(q->path, sizeof(q->path), "/workspaces/%s/jobs/%s", fx.ws, fx.job);
+    snprintf(q->body, sizeof(q->body), "{\"timeout_seconds\":%d}", 600 + i);
+    q->as = &fx.owner;
+}
+
+static void p_jobs_delete(struct req *q, int i)
+{
+    char id[64];
+    p_jobs_create(q, i + 100);
+    post_ok(&fx.owner, q->path, q->body, id, sizeof(id));
+    q->body[0] = '\0';
+    q->method = "DELETE";
+    snprintf(q->path, sizeof(q->path), "/workspaces/%s/jobs/%s", fx.ws, id);
+}
+
+/* run now: a fresh job each time (a job with a pending run refuses) */
+static void p_runs_create(struct req *q, int i)
+{
+    char id[64];
+    p_jobs_create(q, i + 200);
+    post_ok(&fx.owner, q->path, q->body, id, sizeof(id));
+    q->body[0] = '\0';
+    q->method = "POST";
+    snprintf(q->path, sizeof(q->path), "/workspaces/%s/jobs/%s/runs", fx.ws, id);
+}
+
+static void p_runs_list(struct req *q, int i)
+{
+    (void)i;
+    ws_get(q, "/runs");
+}
+
+static void p_runs_get(struct req *q, int i)
+{
+    char rest[100];
+    (void)i;
+    snprintf(rest, sizeof(rest), "/runs/%s", fx.run);
+    ws_get(q, rest);
+}
+
+static void p_runs_cancel(struct req *q, int i)
+{
+    char id[64];
+    p_runs_create(q, i + 100);
+    post_ok(&fx.owner, q->path, NULL, id, sizeof(id));
+    q->method = "POST";
+    snprintf(q->path, sizeof(q->path), "/workspaces/%s/runs/%s/cancel", fx.ws, id);
+}
+
+static void p_artifacts_list(struct req *q, int i)
+{
+    (void)i;
+    ws_get(q, "/artifacts");
+}
+
+/* no artifact exists without an executor run: the 404, also one statement */
+static void p_artifacts_get(struct req *q, int i)
+{
+    (void)i;
+    ws_get(q, "/artifacts/00000000-0000-4000-8000-000000000000");
+}
+
+static void p_inv_create(struct req *q, int i)
+{
+    q->method = "POST";
+    snprintf(q->path, sizeof(q->path), "/workspaces/%s/invitations", fx.ws);
+    snprintf(q->body, sizeof(q->body), "{\"email\":\"stmt-inv-%d-%s\",\"role\":\"VIEWER\"}", i,
+             fx.owner.email);
+    q->as = &fx.owner;
+}
+
+static void p_inv_list(struct req *q, int i)
+{
+    (void)i;
+    q->method = "GET";
+    snprintf(q->path, sizeof(q->path), "/workspaces/%s/invitations", fx.ws);
+    q->as = &fx.owner;
+}
+
+static void p_inv_resend(struct req *q, int i)
+{
+    (void)i;
+    q->method = "POST";
+    snprintf(q->path, sizeof(q->path), "/workspaces/%s/invitations/%s/resend", fx.ws, fx.inv);
+    q->as = &fx.owner;
+}
+
+static void p_inv_revoke(struct req *q, int i)
+{
+    char id[64];
+    p_inv_create(q, i + 100);
+    post_ok(&fx.owner, q->path, q->body, id, sizeof(id));
+    q->body[0] = '\0';
+    q->method = "DELETE";
+    snprintf(q->path, sizeof(q->path), "/workspaces/%s/invitations/%s", fx.ws, id);
+}
+
+static void p_inv_mine(struct req *q, int i)
+{
+    (void)i;
+    q->method = "GET";
+    snprintf(q->path, sizeof(q->path), "/me/invitations");
+    q->as = &fx.stranger;
+}
+
+/* users invited (to a fresh workspace each) who accept or decline */
+static struct tc_user invitees[2 * TRIES];
+
+static void respond_prep(struct req *q, int i, const char *what)
+{
+    char ws[64], path[160], body[300], id[64];
+    struct tc_user *u = &invitees[(what[0] == 'a' ? 0 : TRIES) + i];
+    tc_new_user(u, "stmt-invitee");
+    fresh_ws(ws, false);
+    snprintf(path, sizeof(path), "/workspaces/%s/invitations", ws);
+    snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"MEMBER\"}", u->email);
+    post_ok(&fx.owner, path, body, id, sizeof(id));
+    q->method = "POST";
+    snprintf(q->path, sizeof(q->path), "/invitations/%s/%s", id, what);
+    q->as = u;
+}
+
+static void p_inv_accept(struct req *q, int i)
+{
+    respond_prep(q, i, "accept");
+}
+
+static void p_inv_decline(struct req *q, int i)
+{
+    respond_prep(q, i, "decline");
+}
+
 /* route (as in src/server/routes.c) -> statements of one request on
  * SQLite, PostgreSQL and SQL Server (they differ only where a workspace's
  * schema is created: one statement per batch of its migration files) */
@@ -366,6 +594,7 @@ static const struct {
 } cases[] = {
     {"GET /health", p_health, {0, 0, 0}},
     {"GET /status", p_status, {0, 0, 0}},
+    /* the scheduler counters (pmassist_master.SchedulerCounter) */
     {"GET /metrics", p_metrics, {1, 1, 1}},
     {"GET /openapi.json", p_openapi, {0, 0, 0}},
     {"POST /db/init", p_db_init, {0, 0, 0}},
@@ -396,6 +625,31 @@ static const struct {
     {"PATCH /workspaces/{id}/integrations/{integration_id}", p_wsi_patch, {8, 8, 8}},
     {"DELETE /workspaces/{id}/integrations/{integration_id}", p_wsi_delete, {8, 8, 8}},
     {"POST /workspaces/{id}/integrations/{integration_id}/test", p_wsi_test, {8, 8, 8}},
+    /* no database for the list; the revocation check of AUTH_USER is the one */
+    {"GET /agent-types", p_agent_types, {1, 1, 1}},
+    {"GET /workspaces/{id}/agents", p_agents_list, {1, 1, 1}},
+    {"POST /workspaces/{id}/agents", p_agents_create, {6, 6, 6}},
+    {"GET /workspaces/{id}/agents/{agent_id}", p_agents_get, {1, 1, 1}},
+    {"PATCH /workspaces/{id}/agents/{agent_id}", p_agents_patch, {7, 7, 7}},
+    {"DELETE /workspaces/{id}/agents/{agent_id}", p_agents_delete, {8, 8, 8}},
+    {"GET /workspaces/{id}/jobs", p_jobs_list, {1, 1, 1}},
+    {"POST /workspaces/{id}/jobs", p_jobs_create, {8, 8, 8}},
+    {"GET /workspaces/{id}/jobs/{job_id}", p_jobs_get, {1, 1, 1}},
+    {"PATCH /workspaces/{id}/jobs/{job_id}", p_jobs_patch, {7, 7, 7}},
+    {"DELETE /workspaces/{id}/jobs/{job_id}", p_jobs_delete, {11, 11, 11}},
+    {"POST /workspaces/{id}/jobs/{job_id}/runs", p_runs_create, {10, 10, 10}},
+    {"GET /workspaces/{id}/runs", p_runs_list, {1, 1, 1}},
+    {"GET /workspaces/{id}/runs/{run_id}", p_runs_get, {1, 1, 1}},
+    {"POST /workspaces/{id}/runs/{run_id}/cancel", p_runs_cancel, {11, 11, 11}},
+    {"GET /workspaces/{id}/artifacts", p_artifacts_list, {1, 1, 1}},
+    {"GET /workspaces/{id}/artifacts/{artifact_id}", p_artifacts_get, {1, 1, 1}},
+    {"POST /workspaces/{id}/invitations", p_inv_create, {8, 8, 8}},
+    {"GET /workspaces/{id}/invitations", p_inv_list, {1, 1, 1}},
+    {"POST /workspaces/{id}/invitations/{inv_id}/resend", p_inv_resend, {7, 7, 7}},
+    {"DELETE /workspaces/{id}/invitations/{inv_id}", p_inv_revoke, {7, 7, 7}},
+    {"GET /me/invitations", p_inv_mine, {1, 1, 1}},
+    {"POST /invitations/{inv_id}/accept", p_inv_accept, {9, 9, 9}},
+    {"POST /invitations/{inv_id}/decline", p_inv_decline, {7, 7, 7}},
 };
 
 static int db_index(void)
@@ -451,6 +705,8 @@ START_TEST(statements_per_route)
     }
     for (int i = 0; i < TRIES; i++)
         tc_user_free(&revokers[i]);
+    for (int i = 0; i < 2 * TRIES; i++)
+        tc_user_free(&invitees[i]);
     tc_user_free(&fx.owner);
     tc_user_free(&fx.viewer);
     tc_user_free(&fx.stranger);
@@ -469,7 +725,20 @@ static void expect(const struct tc_user *u, const char *path, long st, const cha
 /* The one-statement reads answer as the middleware does elsewhere. */
 START_TEST(read_answers)
 {
-    static const char *const reads[] = {"", "/members", "/integrations", "/audit", "/api-keys"};
+    static const char *const reads[] = {"",
+                                        "/members",
+                                        "/integrations",
+                                        "/audit",
+                                        "/api-keys",
+                                        "/agents",
+                                        "/jobs",
+                                        "/runs",
+                                        "/artifacts",
+                                        "/invitations",
+                                        "/agents/5f0c1b2e-1111-4222-8333-444455556666",
+                                        "/jobs/5f0c1b2e-1111-4222-8333-444455556666",
+                                        "/runs/5f0c1b2e-1111-4222-8333-444455556666",
+                                        "/artifacts/5f0c1b2e-1111-4222-8333-444455556666"};
     char path[300];
     struct tresp r;
     setup_fixture();
@@ -490,8 +759,26 @@ START_TEST(read_answers)
     expect(&fx.owner, path, 404, NULL);
     snprintf(path, sizeof(path), "/workspaces/%s/integrations/%s", fx.ws, fx.integ);
     expect(&fx.stranger, path, 403, "USER_NOT_AUTHORIZED");
+    snprintf(path, sizeof(path), "/workspaces/%s/runs?status=DONE", fx.ws);
+    expect(&fx.stranger, path, 403, "USER_NOT_AUTHORIZED");
+    expect(&fx.owner, path, 422, "VALIDATION_ERROR");
+    snprintf(path, sizeof(path), "/workspaces/%s/jobs/not-an-id", fx.ws);
+    expect(&fx.stranger, path, 403, "USER_NOT_AUTHORIZED");
+    expect(&fx.owner, path, 404, NULL);
+    snprintf(path, sizeof(path), "/workspaces/%s/agents/%s", fx.ws, fx.agent);
+    expect(&fx.stranger, path, 403, "USER_NOT_AUTHORIZED");
+    expect(&fx.viewer, path, 200, NULL);
+    /* a list past its end reports the real total */
+    snprintf(path, sizeof(path), "/workspaces/%s/jobs?offset=50", fx.ws);
+    ck_assert_int_eq(tc_as(&r, &fx.viewer, "GET", path, NULL), 0);
+    EXPECT(&r, 200, NULL);
+    ck_assert_int_eq(cJSON_GetArraySize(r.json), 0);
+    ck_assert_str_eq(tc_header(&r, "X-Total-Count"), "1");
+    tc_free(&r);
     /* below the route's role */
     snprintf(path, sizeof(path), "/workspaces/%s/audit", fx.ws);
+    expect(&fx.viewer, path, 403, "INSUFFICIENT_PERMISSIONS");
+    snprintf(path, sizeof(path), "/workspaces/%s/invitations", fx.ws);
     expect(&fx.viewer, path, 403, "INSUFFICIENT_PERMISSIONS");
     /* API keys: another workspace's, and a wrong one */
     char other[64], authz[200];

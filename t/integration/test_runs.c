@@ -551,13 +551,21 @@ START_TEST(run_now_list_get_cancel)
     ck_assert_int_eq(tc_as(&r, &owner, "GET", path, NULL), 0);
     EXPECT(&r, 404, "RESOURCE_NOT_FOUND");
     tc_free(&r);
-    /* a read is the role check plus one statement */
+    /* a read is one statement, the role check included */
     snprintf(path, sizeof(path), "/workspaces/%s/runs/%s", ws, r1);
     ck_assert_int_eq(tc_as(&r, &owner, "GET", path, NULL), 0);
     long n = tc_db_statements(&r);
     tc_free(&r);
+    /* the fewest of a few (a worker's first connection adds statements) */
+    for (int i = 0; i < 3 && n > 1; i++) {
+        ck_assert_int_eq(tc_as(&r, &owner, "GET", path, NULL), 0);
+        long m = tc_db_statements(&r);
+        tc_free(&r);
+        if (m >= 0 && m < n)
+            n = m;
+    }
     if (n >= 0)
-        ck_assert_msg(n <= 2, "GET run took %ld statements", n);
+        ck_assert_msg(n == 1, "GET run took %ld statements", n);
 
     /* cancel PENDING, then again */
     cancel_expect(r1, 200, NULL);

@@ -1,5 +1,6 @@
 #include "domain/automation/agents.h"
 
+#include "auth/roles.h"
 #include "core/arena.h"
 #include "core/util.h"
 #include "data/db.h"
@@ -15,19 +16,21 @@
 #define AGENT_COLS                                                                                 \
     "workspace_agent_id, workspace_id, agent_type, name, is_enabled, config_json, created_utc, "   \
     "created_by_user_id, updated_utc, updated_by_user_id"
-#define WHY_MAX 600
+#define AGENT_NCOLS 10
+#define AGENT_TYPES "GGSSBXTSTS" /* auth/roles.h roles_read_start */
+#define WHY_MAX     600
 
 struct agent_row {
     const char *id, *workspace_id, *type, *name, *enabled, *config, *created, *created_by, *updated,
         *updated_by;
 };
 
-static void from_row(const struct db_rows *rows, int r, struct agent_row *g)
+static void from_row(const struct db_rows *rows, int r, int c0, struct agent_row *g)
 {
     const char **f[] = {&g->id,     &g->workspace_id, &g->type,       &g->name,    &g->enabled,
                         &g->config, &g->created,      &g->created_by, &g->updated, &g->updated_by};
-    for (int c = 0; c < 10; c++)
-        *f[c] = db_val(rows, r, c);
+    for (int c = 0; c < AGENT_NCOLS; c++)
+        *f[c] = db_val(rows, r, c0 + c);
 }
 
 static cJSON *to_json(const struct agent_row *g)
@@ -73,41 +76,63 @@ static wsms_err load(struct request *rq, const char *table, const char *id, stru
         return e;
     if (rows.nrows == 0)
         return E_RESOURCE_NOT_FOUND;
-    from_row(&rows, 0, g);
+    from_row(&rows, 0, 0, g);
     return WSMS_OK;
+}
+
+/* The statement of the two reads: the caller's role and the page (id
+ * NULL) or the one agent, kind 'g'. */
+static wsms_err read_query(struct request *rq, const char *id, long limit, long offset,
+                           struct db_rows *rows)
+{
+    char table[AUTO_TABLE_MAX];
+    struct roles_read q;
+    wsms_err e = auto_table(rq->workspace_id, "workspace_agents", table);
+    if (e != WSMS_OK)
+        return e;
+    const char *typed = roles_read_cols(rq->arena, "ta", AGENT_COLS);
+    const char *cols = roles_read_cols(rq->arena, "g", AGENT_COLS);
+    const char *tfrom = arena_printf(rq->arena, "%s ta", table);
+    const char *inner =
+        arena_printf(rq->arena, AGENT_COLS " FROM %s WHERE workspace_id = ?", table);
+    const char *one = arena_printf(
+        rq->arena, "FROM %s g WHERE g.workspace_id = ? AND g.workspace_agent_id = ?", table);
+    if (!typed || !cols || !tfrom || !inner || !one)
+        return E_INTERNAL_SERVER_ERROR;
+    /* one statement: the caller's role and the agents (a missing workspace
+     * has no table: the statement fails before the role is known and the
+     * server answers after the role check, auth/roles.h) */
+    if ((e = roles_read_start(&q, rq, AGENT_NCOLS, AGENT_TYPES, typed, tfrom)) != WSMS_OK)
+        return e;
+    db_param_s(&q.params, rq->workspace_id);
+    if (id) {
+        e = roles_read_branch(&q, 'g', "1, 1", 0, AGENT_NCOLS, cols, one);
+        db_param_s(&q.params, id);
+    } else {
+        e = roles_read_page(&q, 'g', 0, AGENT_NCOLS, AGENT_COLS, inner,
+                            "created_utc, workspace_agent_id", limit, offset);
+    }
+    return e != WSMS_OK ? e : roles_read_run(&q, rows);
 }
 
 wsms_err agents_list(struct request *rq, long limit, long offset, cJSON **out, long *total)
 {
-    char table[AUTO_TABLE_MAX];
-    long long pg[2];
     struct db_rows rows;
     cJSON *arr = NULL;
     *out = NULL;
     *total = 0;
-    wsms_err e = auto_table(rq->workspace_id, "workspace_agents", table);
+    wsms_err e = read_query(rq, NULL, limit, offset, &rows);
     if (e != WSMS_OK)
         goto out;
-    e = E_INTERNAL_SERVER_ERROR;
-    const char *sql = arena_printf(rq->arena,
-                                   "SELECT " AGENT_COLS ", COUNT(*) OVER () FROM %s WHERE "
-                                   "workspace_id = ? ORDER BY created_utc, workspace_agent_id%s",
-                                   table, dialect_page_sql(db_type(), limit, offset, pg));
-    const char *csql =
-        arena_printf(rq->arena, "SELECT COUNT(*) FROM %s WHERE workspace_id = ?", table);
-    if (!sql || !csql)
-        goto out;
-    if ((e = db_query(rq->arena, &rows, sql, "sii", rq->workspace_id, pg[0], pg[1])) != WSMS_OK)
-        goto out;
-    if ((e = auto_page_total(rq->arena, db_val(&rows, 0, 10), offset, csql, rq->workspace_id,
-                             total)) != WSMS_OK)
-        goto out;
+    *total = roles_read_total(&rows, 'g');
     e = E_INTERNAL_SERVER_ERROR;
     if (!(arr = cJSON_CreateArray()))
         goto out;
     for (int r = 0; r < rows.nrows; r++) {
+        if (roles_read_kind(&rows, r) != 'g' || !roles_read_in_page(&rows, r, limit, offset))
+            continue;
         struct agent_row g;
-        from_row(&rows, r, &g);
+        from_row(&rows, r, ROLES_C_DATA, &g);
         cJSON *o = to_json(&g);
         if (!o || !cJSON_AddItemToArray(arr, o)) {
             cJSON_Delete(o);
@@ -124,15 +149,19 @@ out:
 
 wsms_err agents_get(struct request *rq, const char *agent_id, cJSON **out)
 {
-    char table[AUTO_TABLE_MAX];
+    struct db_rows rows;
     struct agent_row g;
     *out = NULL;
-    wsms_err e = auto_table(rq->workspace_id, "workspace_agents", table);
-    if (e == WSMS_OK)
-        e = load(rq, table, agent_id, &g);
-    if (e == WSMS_OK && !(*out = to_json(&g)))
-        e = E_INTERNAL_SERVER_ERROR;
-    return e;
+    wsms_err e = read_query(rq, agent_id, 1, 0, &rows);
+    if (e != WSMS_OK)
+        return e;
+    for (int r = 0; r < rows.nrows; r++) {
+        if (roles_read_kind(&rows, r) != 'g')
+            continue;
+        from_row(&rows, r, ROLES_C_DATA, &g);
+        return (*out = to_json(&g)) ? WSMS_OK : E_INTERNAL_SERVER_ERROR;
+    }
+    return E_RESOURCE_NOT_FOUND;
 }
 
 /* The type's config check, then every integration id against the

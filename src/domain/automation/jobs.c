@@ -1,5 +1,6 @@
 #include "domain/automation/jobs.h"
 
+#include "auth/roles.h"
 #include "core/arena.h"
 #include "core/util.h"
 #include "data/db.h"
@@ -36,8 +37,7 @@ enum {
     C_CREATED_BY,
     C_UPDATED,
     C_NEXT,
-    C_DEP,
-    C_TOTAL
+    C_DEP
 };
 
 struct tables {
@@ -208,47 +208,96 @@ static wsms_err load(struct request *rq, const struct tables *t, const char *job
     return WSMS_OK;
 }
 
-wsms_err jobs_list(struct request *rq, long limit, long offset, cJSON **out, long *total)
+/* The reads' columns: the job with its next fire time (kind 'j'), then a
+ * dependency (kind 'd': job, parent). */
+#define JOB_PLAIN                                                                                  \
+    "job_id, workspace_id, name, workspace_agent_id, schedule_cron, is_active, timeout_seconds, "  \
+    "max_retries, created_utc, created_by_user_id, updated_utc, next_fire_utc"
+#define JOB_NCOLS  12
+#define READ_NDATA (JOB_NCOLS + 2)
+#define READ_TYPES                                                                                 \
+    "GGSGSBIITSTT"                                                                                 \
+    "GG" /* auth/roles.h roles_read_start */
+
+/* The statement of the two reads: the caller's role, the page (job_id
+ * NULL) or the one job, and the dependencies of the workspace's jobs (of
+ * the one job). A missing workspace has no tables: the statement fails
+ * before the role is known and the server answers after the role check. */
+static wsms_err read_query(struct request *rq, const char *job_id, long limit, long offset,
+                           struct db_rows *rows)
 {
     struct tables t;
-    long long pg[2];
-    struct db_rows rows;
-    struct job_row *all;
-    size_t n;
-    cJSON *arr = NULL;
-    *out = NULL;
-    *total = 0;
+    struct roles_read q;
+    struct arena *a = rq->arena;
     wsms_err e = tables_of(rq->workspace_id, &t);
     if (e != WSMS_OK)
         return e;
-    const char *page = dialect_page_sql(db_type(), limit, offset, pg);
-    const char *sql = arena_printf(
-        rq->arena,
-        "SELECT " JOB_COLS(
-            "p") ", s.next_fire_utc, d.parent_job_id, p.total_count FROM "
-                 "(SELECT " JOB_COLS(
-                     "j") ", COUNT(*) OVER () AS total_count FROM %s j "
-                          "WHERE j.workspace_id = ? ORDER BY j.created_utc, j.job_id%s) p "
-                          "LEFT JOIN pmassist_master.JobSchedule s ON s.job_id = p.job_id "
-                          "LEFT JOIN %s d ON d.workspace_id = ? AND d.job_id = p.job_id "
-                          "ORDER BY p.created_utc, p.job_id, d.parent_job_id",
-        t.jobs, page, t.deps);
-    const char *csql =
-        arena_printf(rq->arena, "SELECT COUNT(*) FROM %s WHERE workspace_id = ?", t.jobs);
-    if (!sql || !csql)
+    const char *typed = arena_printf(a, JOB_COLS("tj") ", ts.next_fire_utc, td.job_id, "
+                                                       "td.parent_job_id");
+    const char *tfrom =
+        arena_printf(a, "%s tj, pmassist_master.JobSchedule ts, %s td", t.jobs, t.deps);
+    const char *inner = arena_printf(a,
+                                     JOB_COLS("j") ", s.next_fire_utc FROM %s j "
+                                                   "LEFT JOIN pmassist_master.JobSchedule s ON "
+                                                   "s.job_id = j.job_id WHERE j.workspace_id = ?%s",
+                                     t.jobs, job_id ? " AND j.job_id = ?" : "");
+    const char *deps = arena_printf(a, "FROM %s d WHERE d.workspace_id = ?%s", t.deps,
+                                    job_id ? " AND d.job_id = ?" : "");
+    if (!typed || !tfrom || !inner || !deps)
         return E_INTERNAL_SERVER_ERROR;
-    e = db_query(rq->arena, &rows, sql, "siis", rq->workspace_id, pg[0], pg[1], rq->workspace_id);
-    if (e == WSMS_OK)
-        e = auto_page_total(rq->arena, db_val(&rows, 0, C_TOTAL), offset, csql, rq->workspace_id,
-                            total);
-    if (e == WSMS_OK)
-        e = group_rows(rq->arena, &rows, &all, &n);
+    if ((e = roles_read_start(&q, rq, READ_NDATA, READ_TYPES, typed, tfrom)) != WSMS_OK)
+        return e;
+    db_param_s(&q.params, rq->workspace_id);
+    if (job_id)
+        db_param_s(&q.params, job_id);
+    if ((e = roles_read_page(&q, 'j', 0, JOB_NCOLS, JOB_PLAIN, inner, "j.created_utc, j.job_id",
+                             limit, offset)) != WSMS_OK)
+        return e;
+    e = roles_read_branch(&q, 'd', "ROW_NUMBER() OVER (ORDER BY d.job_id, d.parent_job_id), 0",
+                          JOB_NCOLS, 2, "d.job_id, d.parent_job_id", deps);
+    db_param_s(&q.params, rq->workspace_id);
+    if (job_id)
+        db_param_s(&q.params, job_id);
+    return e != WSMS_OK ? e : roles_read_run(&q, rows);
+}
+
+/* Job row r (kind 'j') with its dependencies (the 'd' rows), as JSON. */
+static cJSON *read_job_json(struct request *rq, const struct db_rows *rows, int r)
+{
+    struct job_row g;
+    const char **f[] = {&g.id,      &g.ws,      &g.name,    &g.agent,      &g.cron,    &g.active,
+                        &g.timeout, &g.retries, &g.created, &g.created_by, &g.updated, &g.next};
+    for (int c = 0; c < JOB_NCOLS; c++)
+        *f[c] = db_val(rows, r, ROLES_C_DATA + c);
+    g.ndeps = 0;
+    g.deps = arena_alloc(rq->arena, sizeof(char *) * (size_t)(rows->nrows + 1));
+    if (!g.deps || !g.id)
+        return NULL;
+    for (int d = 0; d < rows->nrows; d++) {
+        const char *jid = db_val(rows, d, ROLES_C_DATA + JOB_NCOLS);
+        const char *parent = db_val(rows, d, ROLES_C_DATA + JOB_NCOLS + 1);
+        if (roles_read_kind(rows, d) == 'd' && jid && parent && strcmp(jid, g.id) == 0)
+            g.deps[g.ndeps++] = parent;
+    }
+    return to_json(rq, &g);
+}
+
+wsms_err jobs_list(struct request *rq, long limit, long offset, cJSON **out, long *total)
+{
+    struct db_rows rows;
+    cJSON *arr = NULL;
+    *out = NULL;
+    *total = 0;
+    wsms_err e = read_query(rq, NULL, limit, offset, &rows);
     if (e != WSMS_OK)
         return e;
+    *total = roles_read_total(&rows, 'j');
     if (!(arr = cJSON_CreateArray()))
         return E_INTERNAL_SERVER_ERROR;
-    for (size_t i = 0; i < n; i++) {
-        cJSON *o = to_json(rq, &all[i]);
+    for (int r = 0; r < rows.nrows; r++) {
+        if (roles_read_kind(&rows, r) != 'j' || !roles_read_in_page(&rows, r, limit, offset))
+            continue;
+        cJSON *o = read_job_json(rq, &rows, r);
         if (!o || !cJSON_AddItemToArray(arr, o)) {
             cJSON_Delete(o);
             cJSON_Delete(arr);
@@ -261,15 +310,15 @@ wsms_err jobs_list(struct request *rq, long limit, long offset, cJSON **out, lon
 
 wsms_err jobs_get(struct request *rq, const char *job_id, cJSON **out)
 {
-    struct tables t;
-    struct job_row g;
+    struct db_rows rows;
     *out = NULL;
-    wsms_err e = tables_of(rq->workspace_id, &t);
-    if (e == WSMS_OK)
-        e = load(rq, &t, job_id, &g);
-    if (e == WSMS_OK && !(*out = to_json(rq, &g)))
-        e = E_INTERNAL_SERVER_ERROR;
-    return e;
+    wsms_err e = read_query(rq, job_id, 1, 0, &rows);
+    if (e != WSMS_OK)
+        return e;
+    for (int r = 0; r < rows.nrows; r++)
+        if (roles_read_kind(&rows, r) == 'j')
+            return (*out = read_job_json(rq, &rows, r)) ? WSMS_OK : E_INTERNAL_SERVER_ERROR;
+    return E_RESOURCE_NOT_FOUND;
 }
 
 /* ------------------------------------------------------------- the graph */

@@ -1,5 +1,6 @@
 #include "domain/automation/runs.h"
 
+#include "auth/roles.h"
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -31,6 +32,12 @@
     "file_artifact_id, workspace_agent_id, job_run_id, type, blob_url, file_name, size_bytes, "    \
     "content_type, created_utc, created_by_user_id"
 #define ART_NCOLS 10
+/* their types (auth/roles.h roles_read_start) */
+#define RUN_TYPES "GGGSISTSTTTTSTTSSS"
+#define ART_TYPES "GGGSSSISTS"
+#define TR_COLS   "transition_id, from_status, to_status, at_utc, actor, reason, seq"
+#define TR_NCOLS  7
+#define TR_TYPES  "GSSTSSI"
 
 int64_t runs_now_ms(void)
 {
@@ -167,26 +174,39 @@ static cJSON *art_json(struct arena *a, const char *ws_id, const char *const *v)
     return o;
 }
 
-/* The rows of a list page as an array of build(row) objects; *total from
- * the COUNT(*) OVER () column after the ncols columns. */
-static wsms_err page_json(struct arena *a, const char *ws_id, const struct db_rows *rows, int ncols,
+/* The page's rows (kind, columns at ROLES_C_DATA) as an array of
+ * build(row) objects. */
+static wsms_err page_json(struct arena *a, const char *ws_id, const struct db_rows *rows, char kind,
+                          long limit, long offset,
                           cJSON *(*build)(struct arena *, const char *, const char *const *),
-                          cJSON **out, long *total)
+                          cJSON **out)
 {
     cJSON *arr = cJSON_CreateArray();
     if (!arr)
         return E_INTERNAL_SERVER_ERROR;
     for (int r = 0; r < rows->nrows; r++) {
-        cJSON *o = build(a, ws_id, &rows->vals[r * rows->ncols]);
+        if (roles_read_kind(rows, r) != kind || !roles_read_in_page(rows, r, limit, offset))
+            continue;
+        cJSON *o = build(a, ws_id, &rows->vals[r * rows->ncols + ROLES_C_DATA]);
         if (!o || !cJSON_AddItemToArray(arr, o)) {
             cJSON_Delete(o);
             cJSON_Delete(arr);
             return E_INTERNAL_SERVER_ERROR;
         }
-        *total = (long)db_val_ll(rows, r, ncols, 0);
     }
     *out = arr;
     return WSMS_OK;
+}
+
+/* The reads' statement: the caller's role, then branches (auth/roles.h).
+ * A missing workspace has no tables: the statement fails before the role
+ * is known and the server answers after the role check. */
+static wsms_err read_start(struct request *rq, struct roles_read *q, int ndata, const char *types,
+                           const char *typed, const char *tfrom)
+{
+    if (!typed || !tfrom)
+        return E_INTERNAL_SERVER_ERROR;
+    return roles_read_start(q, rq, ndata, types, typed, tfrom);
 }
 
 /* --- inserting runs --- */
@@ -941,40 +961,46 @@ wsms_err runs_run_now(struct request *rq, const char *job_id, cJSON **out, const
 wsms_err runs_list(struct request *rq, const char *job_id, const char *status, long limit,
                    long offset, cJSON **out, long *total)
 {
-    long long pg[2];
     struct db_rows rows;
+    struct roles_read q;
+    struct arena *a = rq->arena;
     const char *schema = schema_of(rq);
-    const char *t = schema ? tbl(rq->arena, schema, "automation_job_runs") : NULL;
+    const char *t = schema ? tbl(a, schema, "automation_job_runs") : NULL;
     *out = NULL;
     *total = 0;
     if (!t)
         return E_INTERNAL_SERVER_ERROR;
-    const char *sql =
-        arena_printf(rq->arena,
-                     "SELECT " RUN_COLS ", COUNT(*) OVER () FROM %s WHERE "
-                     "workspace_id = ?%s%s ORDER BY created_utc DESC, job_run_id "
-                     "DESC%s",
-                     t, job_id ? " AND job_id = ?" : "", status ? " AND status = ?" : "",
-                     dialect_page_sql(db_type(), limit, offset, pg));
-    if (!sql)
-        return E_INTERNAL_SERVER_ERROR;
-    wsms_err e;
-    const char *w = rq->workspace_id;
-    if (job_id && status)
-        e = db_query(rq->arena, &rows, sql, "sssii", w, job_id, status, pg[0], pg[1]);
-    else if (job_id || status)
-        e = db_query(rq->arena, &rows, sql, "ssii", w, job_id ? job_id : status, pg[0], pg[1]);
-    else
-        e = db_query(rq->arena, &rows, sql, "sii", w, pg[0], pg[1]);
+    const char *inner =
+        arena_printf(a, RUN_COLS " FROM %s WHERE workspace_id = ?%s%s", t,
+                     job_id ? " AND job_id = ?" : "", status ? " AND status = ?" : "");
+    wsms_err e = read_start(rq, &q, RUN_NCOLS, RUN_TYPES, roles_read_cols(a, "tr", RUN_COLS),
+                            arena_printf(a, "%s tr", t));
     if (e != WSMS_OK)
         return e;
-    return page_json(rq->arena, w, &rows, RUN_NCOLS, run_json, out, total);
+    if (!inner)
+        return E_INTERNAL_SERVER_ERROR;
+    db_param_s(&q.params, rq->workspace_id);
+    if (job_id)
+        db_param_s(&q.params, job_id);
+    if (status)
+        db_param_s(&q.params, status);
+    if ((e = roles_read_page(&q, 'u', 0, RUN_NCOLS, RUN_COLS, inner,
+                             "created_utc DESC, job_run_id DESC", limit, offset)) != WSMS_OK ||
+        (e = roles_read_run(&q, &rows)) != WSMS_OK)
+        return e;
+    *total = roles_read_total(&rows, 'u');
+    return page_json(a, rq->workspace_id, &rows, 'u', limit, offset, run_json, out);
 }
+
+#define RG_OFF_T RUN_NCOLS
+#define RG_OFF_A (RUN_NCOLS + TR_NCOLS)
+#define RG_NDATA (RUN_NCOLS + TR_NCOLS + ART_NCOLS)
 
 wsms_err runs_get(struct request *rq, const char *run_id, cJSON **out)
 {
     char rid[GUID_LEN + 1];
     struct db_rows rows;
+    struct roles_read q;
     struct arena *a = rq->arena;
     const char *schema = schema_of(rq);
     *out = NULL;
@@ -987,61 +1013,69 @@ wsms_err runs_get(struct request *rq, const char *run_id, cJSON **out)
     const char *arts = tbl(a, schema, "file_artifacts");
     if (!runs || !trs || !arts)
         return E_INTERNAL_SERVER_ERROR;
-    /* one statement: the run ('r'), its transitions ('t') and artifacts
-     * ('a') in columns of one type each (GUIDs g*, text s*, times t*) */
-    const char *sql = arena_printf(
-        a,
-        "SELECT 'r' AS k, job_run_id AS g1, job_id AS g2, chain_id AS g3, fire_key AS s1, "
-        "trigger_kind AS s2, status AS s3, lease_owner AS s4, error_message AS s5, reason AS s6, "
-        "created_by AS s7, scheduled_for_utc AS t1, created_utc AS t2, not_before_utc AS t3, "
-        "started_utc AS t4, completed_utc AS t5, lease_expires_utc AS t6, timeout_at_utc AS t7, "
-        "attempt AS n1, NULL AS n2 FROM %s WHERE job_run_id = ? AND workspace_id = ? "
-        "UNION ALL SELECT 't', transition_id, NULL, NULL, from_status, to_status, actor, reason, "
-        "NULL, NULL, NULL, at_utc, NULL, NULL, NULL, NULL, NULL, NULL, NULL, seq FROM %s "
-        "WHERE job_run_id = ? AND workspace_id = ? "
-        "UNION ALL SELECT 'a', file_artifact_id, workspace_agent_id, job_run_id, type, blob_url, "
-        "file_name, content_type, created_by_user_id, NULL, NULL, created_utc, NULL, NULL, NULL, "
-        "NULL, NULL, NULL, size_bytes, NULL FROM %s WHERE job_run_id = ? AND workspace_id = ? "
-        "ORDER BY k, n2, t1, g1",
-        runs, trs, arts);
-    if (!sql)
-        return E_INTERNAL_SERVER_ERROR;
+    /* one statement: the caller's role, the run ('u'), its transitions
+     * ('t') and artifacts ('a') */
+    const char *tr = roles_read_cols(a, "tr", RUN_COLS), *tt = roles_read_cols(a, "tt", TR_COLS),
+               *ta = roles_read_cols(a, "ta", ART_COLS);
+    const char *typed = tr && tt && ta ? arena_printf(a, "%s, %s, %s", tr, tt, ta) : NULL;
     const char *w = rq->workspace_id;
-    wsms_err e = db_query(a, &rows, sql, "ssssss", rid, w, rid, w, rid, w);
+    wsms_err e = read_start(rq, &q, RG_NDATA, RUN_TYPES TR_TYPES ART_TYPES, typed,
+                            arena_printf(a, "%s tr, %s tt, %s ta", runs, trs, arts));
     if (e != WSMS_OK)
+        return e;
+    const char *f_run =
+        arena_printf(a, "FROM %s u WHERE u.job_run_id = ? AND u.workspace_id = ?", runs);
+    const char *f_tr =
+        arena_printf(a, "FROM %s t WHERE t.job_run_id = ? AND t.workspace_id = ?", trs);
+    const char *f_art =
+        arena_printf(a, "FROM %s a WHERE a.job_run_id = ? AND a.workspace_id = ?", arts);
+    const char *c_run = roles_read_cols(a, "u", RUN_COLS), *c_tr = roles_read_cols(a, "t", TR_COLS),
+               *c_art = roles_read_cols(a, "a", ART_COLS);
+    if (!f_run || !f_tr || !f_art || !c_run || !c_tr || !c_art)
+        return E_INTERNAL_SERVER_ERROR;
+    if ((e = roles_read_branch(&q, 'u', "0, 0", 0, RUN_NCOLS, c_run, f_run)) != WSMS_OK)
+        return e;
+    db_param_s(&q.params, rid);
+    db_param_s(&q.params, w);
+    if ((e = roles_read_branch(&q, 't', "t.seq, 0", RG_OFF_T, TR_NCOLS, c_tr, f_tr)) != WSMS_OK)
+        return e;
+    db_param_s(&q.params, rid);
+    db_param_s(&q.params, w);
+    if ((e = roles_read_branch(&q, 'a',
+                               "ROW_NUMBER() OVER (ORDER BY a.created_utc, a.file_artifact_id), 0",
+                               RG_OFF_A, ART_NCOLS, c_art, f_art)) != WSMS_OK)
+        return e;
+    db_param_s(&q.params, rid);
+    db_param_s(&q.params, w);
+    if ((e = roles_read_run(&q, &rows)) != WSMS_OK)
         return e;
     cJSON *run = NULL, *trans = cJSON_CreateArray(), *art = cJSON_CreateArray();
     e = E_INTERNAL_SERVER_ERROR;
     if (!trans || !art)
         goto out;
     for (int r = 0; r < rows.nrows; r++) {
-        const char *k = db_val(&rows, r, 0);
-#define V(c) db_val(&rows, r, c)
-        if (k && k[0] == 'r') {
-            const char *v[RUN_NCOLS] = {V(1),  V(2),  V(3),  V(4),  V(18), V(5),
-                                        V(11), V(6),  V(12), V(13), V(14), V(15),
-                                        V(7),  V(16), V(17), V(8),  V(9),  V(10)};
+        char k = roles_read_kind(&rows, r);
+        const char *const *v = &rows.vals[r * rows.ncols + ROLES_C_DATA];
+        if (k == 'u') {
             if (!(run = run_json(a, w, v)))
                 goto out;
-        } else if (k && k[0] == 't') {
+        } else if (k == 't') {
+            const char *const *t = v + RG_OFF_T;
             cJSON *o = cJSON_CreateObject();
-            if (!o || !auto_add_str(o, "id", V(1)) || !auto_add_str(o, "from", V(4)) ||
-                !auto_add_str(o, "to", V(5)) || !auto_add_str(o, "at", iso(a, V(11))) ||
-                !auto_add_str(o, "actor", V(6)) || !auto_add_str(o, "reason", V(7)) ||
+            if (!o || !auto_add_str(o, "id", t[0]) || !auto_add_str(o, "from", t[1]) ||
+                !auto_add_str(o, "to", t[2]) || !auto_add_str(o, "at", iso(a, t[3])) ||
+                !auto_add_str(o, "actor", t[4]) || !auto_add_str(o, "reason", t[5]) ||
                 !cJSON_AddItemToArray(trans, o)) {
                 cJSON_Delete(o);
                 goto out;
             }
-        } else {
-            const char *v[ART_NCOLS] = {V(1), V(2),  V(3), V(4),  V(5),
-                                        V(6), V(18), V(7), V(11), V(8)};
-            cJSON *o = art_json(a, w, v);
+        } else if (k == 'a') {
+            cJSON *o = art_json(a, w, v + RG_OFF_A);
             if (!o || !cJSON_AddItemToArray(art, o)) {
                 cJSON_Delete(o);
                 goto out;
             }
         }
-#undef V
     }
     if (!run) {
         e = E_RESOURCE_NOT_FOUND;
@@ -1102,55 +1136,71 @@ wsms_err runs_cancel(struct request *rq, const char *run_id, cJSON **out)
     return runs_get(rq, rid, out);
 }
 
+/* The statement of the artifact reads: the caller's role and the page
+ * (id NULL, of run_id when given) or the one artifact, kind 'a'. */
+static wsms_err art_query(struct request *rq, const char *run_id, const char *id, long limit,
+                          long offset, struct db_rows *rows)
+{
+    struct roles_read q;
+    struct arena *a = rq->arena;
+    const char *schema = schema_of(rq);
+    const char *t = schema ? tbl(a, schema, "file_artifacts") : NULL;
+    if (!t)
+        return E_INTERNAL_SERVER_ERROR;
+    wsms_err e = read_start(rq, &q, ART_NCOLS, ART_TYPES, roles_read_cols(a, "ta", ART_COLS),
+                            arena_printf(a, "%s ta", t));
+    if (e != WSMS_OK)
+        return e;
+    db_param_s(&q.params, rq->workspace_id);
+    if (id) {
+        const char *cols = roles_read_cols(a, "a", ART_COLS);
+        const char *from =
+            arena_printf(a, "FROM %s a WHERE a.workspace_id = ? AND a.file_artifact_id = ?", t);
+        if (!cols || !from)
+            return E_INTERNAL_SERVER_ERROR;
+        e = roles_read_branch(&q, 'a', "1, 1", 0, ART_NCOLS, cols, from);
+        db_param_s(&q.params, id);
+    } else {
+        const char *inner = arena_printf(a, ART_COLS " FROM %s WHERE workspace_id = ?%s", t,
+                                         run_id ? " AND job_run_id = ?" : "");
+        if (!inner)
+            return E_INTERNAL_SERVER_ERROR;
+        if (run_id)
+            db_param_s(&q.params, run_id);
+        e = roles_read_page(&q, 'a', 0, ART_NCOLS, ART_COLS, inner,
+                            "created_utc DESC, file_artifact_id DESC", limit, offset);
+    }
+    return e != WSMS_OK ? e : roles_read_run(&q, rows);
+}
+
 wsms_err artifacts_list(struct request *rq, const char *run_id, long limit, long offset,
                         cJSON **out, long *total)
 {
-    long long pg[2];
     struct db_rows rows;
-    const char *schema = schema_of(rq);
-    const char *t = schema ? tbl(rq->arena, schema, "file_artifacts") : NULL;
     *out = NULL;
     *total = 0;
-    if (!t)
-        return E_INTERNAL_SERVER_ERROR;
-    const char *sql = arena_printf(rq->arena,
-                                   "SELECT " ART_COLS ", COUNT(*) OVER () FROM %s WHERE "
-                                   "workspace_id = ?%s ORDER BY created_utc DESC, "
-                                   "file_artifact_id DESC%s",
-                                   t, run_id ? " AND job_run_id = ?" : "",
-                                   dialect_page_sql(db_type(), limit, offset, pg));
-    if (!sql)
-        return E_INTERNAL_SERVER_ERROR;
-    const char *w = rq->workspace_id;
-    wsms_err e = run_id ? db_query(rq->arena, &rows, sql, "ssii", w, run_id, pg[0], pg[1])
-                        : db_query(rq->arena, &rows, sql, "sii", w, pg[0], pg[1]);
+    wsms_err e = art_query(rq, run_id, NULL, limit, offset, &rows);
     if (e != WSMS_OK)
         return e;
-    return page_json(rq->arena, w, &rows, ART_NCOLS, art_json, out, total);
+    *total = roles_read_total(&rows, 'a');
+    return page_json(rq->arena, rq->workspace_id, &rows, 'a', limit, offset, art_json, out);
 }
 
 wsms_err artifacts_get(struct request *rq, const char *artifact_id, cJSON **out)
 {
     char id[GUID_LEN + 1];
     struct db_rows rows;
-    const char *schema = schema_of(rq);
-    const char *t = schema ? tbl(rq->arena, schema, "file_artifacts") : NULL;
     *out = NULL;
-    if (!t)
-        return E_INTERNAL_SERVER_ERROR;
     if (!artifact_id || guid_normalize(artifact_id, id) != 0)
         return E_RESOURCE_NOT_FOUND;
-    const char *sql = arena_printf(
-        rq->arena, "SELECT " ART_COLS " FROM %s WHERE file_artifact_id = ? AND workspace_id = ?",
-        t);
-    if (!sql)
-        return E_INTERNAL_SERVER_ERROR;
-    wsms_err e = db_query(rq->arena, &rows, sql, "ss", id, rq->workspace_id);
+    wsms_err e = art_query(rq, NULL, id, 1, 0, &rows);
     if (e != WSMS_OK)
         return e;
-    if (rows.nrows != 1)
-        return E_RESOURCE_NOT_FOUND;
-    if (!(*out = art_json(rq->arena, rq->workspace_id, rows.vals)))
-        return E_INTERNAL_SERVER_ERROR;
-    return WSMS_OK;
+    for (int r = 0; r < rows.nrows; r++)
+        if (roles_read_kind(&rows, r) == 'a')
+            return (*out = art_json(rq->arena, rq->workspace_id,
+                                    &rows.vals[r * rows.ncols + ROLES_C_DATA]))
+                       ? WSMS_OK
+                       : E_INTERNAL_SERVER_ERROR;
+    return E_RESOURCE_NOT_FOUND;
 }
