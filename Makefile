@@ -86,18 +86,21 @@ $(OUT)/bench/latency_proxy: t/bench/latency_proxy.c | $(OUT)/obj
 	@mkdir -p $(OUT)/bench
 	$(CC) $(WARN) -O2 -pthread -o $@ $<
 
+# parallel jobs of the builds make check starts (one per core)
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 # test binaries of the current variant
 tests: $(OUT)/wsmsd $(UNIT_BINS) $(ITEST_BINS)
 
 asan:
-	$(MAKE) VARIANT=asan tests
+	$(MAKE) -j$(JOBS) VARIANT=asan tests
 
 # The README's test command: the whole suite, under ASan + UBSan.
 # Under CI (CI=true) it also fuzzes every target for 10 s first (the suite runs on three databases
 # within CI's 15-minute budget; `make fuzz` fuzzes longer).
 check: config.mk layers-check
-	$(MAKE) VARIANT=asan tests
-	$(MAKE) VARIANT=release all
+	$(MAKE) -j$(JOBS) VARIANT=asan tests
+	$(MAKE) -j$(JOBS) VARIANT=release all
 	if [ "$${CI:-}" = true ]; then FUZZ_SECONDS=$${FUZZ_SECONDS:-10} sh t/fuzz/run.sh; fi
 	sh t/run
 

@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #define ALLOWED "http://127.0.0.1:5173"
@@ -365,11 +367,16 @@ START_TEST(browser_cross_origin)
     tc_new_user(&u, "browser");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     chmod(dir, 0755);
-    /* ALLOWED is http://127.0.0.1:5173, OTHER http://127.0.0.1:5174 */
+    /* ALLOWED is http://127.0.0.1:5173, OTHER http://127.0.0.1:5174: fixed
+     * ports, so the databases' passes (side by side) take turns here */
+    int lk = open("/tmp/wsms-test-cors-ports.lock", O_RDWR | O_CREAT, 0666);
+    ck_assert_int_ge(lk, 0);
+    ck_assert_int_eq(flock(lk, LOCK_EX), 0);
     browser_call(dir, 5173, &u, out, sizeof(out));
     ck_assert_msg(strncmp(out, "status=200 total=0 body=", 24) == 0 && strstr(out, " end"),
                   "from the allowed origin: %s", out);
     browser_call(dir, 5174, &u, out, sizeof(out));
+    close(lk); /* releases the lock */
     ck_assert_msg(strcmp(out, "failed=TypeError end") == 0, "from a disallowed origin: %s", out);
     char rm[128];
     snprintf(rm, sizeof(rm), "rm -rf %s", dir);
