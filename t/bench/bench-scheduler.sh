@@ -104,7 +104,7 @@ now = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S.000")
 master = "" if db == "sqlite" else "pmassist_master."
 go = "go\n" if db == "sqlserver" else ""
 def table(schema, t):
-    return f"{schema}__{t}" if db == "sqlite" else f"{schema}.{t}"
+    return f"ws__{t}" if db == "sqlite" else f"{schema}.{t}"  # SQLite: the shared set
 def chunks(rows, n=500):
     for i in range(0, len(rows), n):
         yield rows[i:i + n]
