@@ -862,11 +862,13 @@ int blob_put(const char *name, const char *data, size_t len, const char *content
         goto out;
     rc = -1;
     int64_t deadline = httpc_deadline();
-    if (!(enc = path_encode(name)) || !(rpath = malloc(strlen(container) + strlen(enc) + 3))) {
+    size_t rlen = 0;
+    if (!(enc = path_encode(name)) ||
+        !(rpath = malloc(rlen = strlen(container) + strlen(enc) + 3))) {
         set_why(why, whylen, "out of memory");
         goto out;
     }
-    sprintf(rpath, "/%s", container);
+    snprintf(rpath, rlen, "/%s", container);
     static const struct blob_kv create_q[] = {{"restype", "container"}};
     if (blob_call(&a, deadline, "PUT", rpath, create_q, 1, NULL, 0, &r, why, whylen) != 0)
         goto out;
@@ -876,7 +878,7 @@ int blob_put(const char *name, const char *data, size_t len, const char *content
         goto out;
     }
     httpc_resp_free(&r);
-    sprintf(rpath, "/%s/%s", container, enc);
+    snprintf(rpath, rlen, "/%s/%s", container, enc);
     static const struct blob_kv blob_type[] = {{"x-ms-blob-type", "BlockBlob"}};
     if (blob_call_body(&a, deadline, "PUT", rpath, NULL, 0, blob_type, 1, data, len, content_type,
                        &r, why, whylen) != 0)
@@ -923,11 +925,13 @@ int blob_get(const char *name, char **data, size_t *len, char *why, size_t whyle
     if (rc != 0)
         goto out;
     rc = -1;
-    if (!(enc = path_encode(name)) || !(rpath = malloc(strlen(container) + strlen(enc) + 3))) {
+    size_t rlen = 0;
+    if (!(enc = path_encode(name)) ||
+        !(rpath = malloc(rlen = strlen(container) + strlen(enc) + 3))) {
         set_why(why, whylen, "out of memory");
         goto out;
     }
-    sprintf(rpath, "/%s/%s", container, enc);
+    snprintf(rpath, rlen, "/%s/%s", container, enc);
     if (blob_call(&a, httpc_deadline(), "GET", rpath, NULL, 0, NULL, 0, &r, why, whylen) != 0)
         goto out;
     if (r.status != 200) {

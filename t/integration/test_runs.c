@@ -127,9 +127,8 @@ static void expect_path(const cJSON *run, const char *want)
     const cJSON *t;
     cJSON_ArrayForEach(t, transitions(run))
     {
-        if (got[0])
-            strcat(got, ">");
-        strncat(got, tc_jstr(t, "to"), sizeof(got) - strlen(got) - 1);
+        size_t l = strlen(got);
+        snprintf(got + l, sizeof(got) - l, "%s%s", l ? ">" : "", tc_jstr(t, "to"));
     }
     ck_assert_msg(strcmp(got, want) == 0, "run %s went %s, want %s", tc_jstr(run, "id"), got, want);
 }
