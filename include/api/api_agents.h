@@ -14,11 +14,8 @@ wsms_err api_agents_get(struct request *rq, struct response *rs);
 wsms_err api_agents_update(struct request *rq, struct response *rs);
 wsms_err api_agents_delete(struct request *rq, struct response *rs);
 
-/* Shared with api_jobs: a one-line name (trimmed, 1..255 characters, no
- * control characters) or NULL after adding a detail for field (*oom on no
- * memory); sets X-Total-Count and answers 200 with the array. */
-const char *api_auto_name(struct request *rq, struct response *rs, const cJSON *v,
-                          const char *field, bool *oom);
+/* Shared with api_jobs: sets X-Total-Count and answers 200
+ * with the array (freed on failure). */
 wsms_err api_auto_page(struct request *rq, struct response *rs, cJSON *arr, long total);
 /* The {x_id} capture (cap[1]) normalized; NULL when it is no GUID. */
 const char *api_auto_id(struct request *rq);

@@ -28,6 +28,11 @@ wsms_err api_workspaces_parse_create(struct request *rq, struct response *rs, co
 /* Shared by the member handlers: s without leading and trailing ASCII
  * whitespace (arena copy; NULL on allocation failure). */
 char *api_trim(struct arena *a, const char *s);
+/* A required one-line text field: trimmed (in rq's arena), non-empty, valid
+ * UTF-8, at most 255 characters, no control characters. NULL with a detail
+ * on field added to rs when invalid, or with *oom set. */
+const char *api_text_field(struct request *rq, struct response *rs, const cJSON *v,
+                           const char *field, bool *oom);
 /* Adds "pma_token": a fresh token for the caller (null when issuing failed,
  * which is logged; the change itself is committed). */
 wsms_err api_add_fresh_pma(struct request *rq, cJSON *obj);

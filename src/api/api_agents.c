@@ -9,34 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NAME_MAX_CHARS 255
-
-const char *api_auto_name(struct request *rq, struct response *rs, const cJSON *v,
-                          const char *field, bool *oom)
-{
-    if (!cJSON_IsString(v) || !v->valuestring) {
-        resp_detail(rq, rs, field, "must be a string");
-        return NULL;
-    }
-    char *t = api_trim(rq->arena, v->valuestring);
-    if (!t) {
-        *oom = true;
-        return NULL;
-    }
-    long n = utf8_len(t);
-    if (n < 0)
-        resp_detail(rq, rs, field, "must be valid UTF-8");
-    else if (n == 0)
-        resp_detail(rq, rs, field, "must not be empty");
-    else if (n > NAME_MAX_CHARS)
-        resp_detail(rq, rs, field, "must be at most 255 characters");
-    else if (utf8_has_control(t, false))
-        resp_detail(rq, rs, field, "must not contain control characters");
-    else
-        return t;
-    return NULL;
-}
-
 wsms_err api_auto_page(struct request *rq, struct response *rs, cJSON *arr, long total)
 {
     char buf[24];
@@ -93,7 +65,7 @@ static wsms_err parse(struct request *rq, struct response *rs, const cJSON *body
     }
     v = cJSON_GetObjectItemCaseSensitive(body, "name");
     if (v && !cJSON_IsNull(v)) {
-        in->name = api_auto_name(rq, rs, v, "name", &oom);
+        in->name = api_text_field(rq, rs, v, "name", &oom);
         in->set_name = in->name != NULL;
     } else if (create || v) {
         resp_detail(rq, rs, "name", create ? "is required" : "must not be null");

@@ -1,6 +1,7 @@
 #include "api/api_jobs.h"
 
 #include "api/api_agents.h"
+#include "api/api_workspaces.h"
 #include "core/arena.h"
 #include "core/util.h"
 #include "domain/automation/cron.h"
@@ -113,7 +114,7 @@ static wsms_err parse(struct request *rq, struct response *rs, const cJSON *body
     }
     v = cJSON_GetObjectItemCaseSensitive(body, "name");
     if (v && !cJSON_IsNull(v)) {
-        in->name = api_auto_name(rq, rs, v, "name", &oom);
+        in->name = api_text_field(rq, rs, v, "name", &oom);
         in->set_name = in->name != NULL;
     } else if (create || v) {
         resp_detail(rq, rs, "name", create ? "is required" : "must not be null");

@@ -26,6 +26,32 @@ char *api_trim(struct arena *a, const char *s)
     return arena_strndup(a, s, n);
 }
 
+const char *api_text_field(struct request *rq, struct response *rs, const cJSON *v,
+                           const char *field, bool *oom)
+{
+    if (!cJSON_IsString(v) || !v->valuestring) {
+        resp_detail(rq, rs, field, "must be a string");
+        return NULL;
+    }
+    char *t = api_trim(rq->arena, v->valuestring);
+    if (!t) {
+        *oom = true;
+        return NULL;
+    }
+    long n = utf8_len(t);
+    if (n < 0)
+        resp_detail(rq, rs, field, "must be valid UTF-8");
+    else if (n == 0)
+        resp_detail(rq, rs, field, "must not be empty");
+    else if (n > NAME_MAX_CHARS)
+        resp_detail(rq, rs, field, "must be at most 255 characters");
+    else if (utf8_has_control(t, false))
+        resp_detail(rq, rs, field, "must not contain control characters");
+    else
+        return t;
+    return NULL;
+}
+
 wsms_err api_add_fresh_pma(struct request *rq, cJSON *obj)
 {
     const char *tok = auth_fresh_pma_token(rq);

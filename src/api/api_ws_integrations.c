@@ -10,7 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define TEXT_MAX_CHARS  255
 #define URL_MAX_CHARS   2048
 #define EXTRA_MAX_BYTES 16384
 
@@ -25,32 +24,6 @@ static const char *canonical(const char *s)
 
 /* A one-line text field: trimmed, 1..255 characters. NULL after adding a
  * detail (or on no memory: *oom). */
-static const char *text_field(struct request *rq, struct response *rs, const cJSON *v,
-                              const char *field, bool *oom)
-{
-    if (!cJSON_IsString(v) || !v->valuestring) {
-        resp_detail(rq, rs, field, "must be a string");
-        return NULL;
-    }
-    char *t = api_trim(rq->arena, v->valuestring);
-    if (!t) {
-        *oom = true;
-        return NULL;
-    }
-    long n = utf8_len(t);
-    if (n < 0)
-        resp_detail(rq, rs, field, "must be valid UTF-8");
-    else if (n == 0)
-        resp_detail(rq, rs, field, "must not be empty");
-    else if (n > TEXT_MAX_CHARS)
-        resp_detail(rq, rs, field, "must be at most 255 characters");
-    else if (utf8_has_control(t, false))
-        resp_detail(rq, rs, field, "must not contain control characters");
-    else
-        return t;
-    return NULL;
-}
-
 /* https://host[:port][/...], no spaces or control characters. */
 static bool url_ok(const char *u)
 {
@@ -97,7 +70,7 @@ static wsms_err parse(struct request *rq, struct response *rs, const cJSON *body
             resp_detail(rq, rs, names[i], create ? "is required" : "must not be null");
             continue;
         }
-        *dst[i] = text_field(rq, rs, v, names[i], &oom);
+        *dst[i] = api_text_field(rq, rs, v, names[i], &oom);
         *set[i] = *dst[i] != NULL;
     }
     v = cJSON_GetObjectItemCaseSensitive(body, "url");
