@@ -86,6 +86,12 @@ $(OUT)/bench/latency_proxy: t/bench/latency_proxy.c | $(OUT)/obj
 	@mkdir -p $(OUT)/bench
 	$(CC) $(WARN) -O2 -pthread -o $@ $<
 
+# Entra-shaped tokens signed with the bench's test key
+$(OUT)/bench/mint: t/bench/mint.c t/lib/tokens.c src/core/util.c | $(OUT)/obj
+	@mkdir -p $(OUT)/bench
+	$(CC) $(WARN) -O2 -g -Iinclude -It/lib $(CJSON_CFLAGS) $(OPENSSL_CFLAGS) -o $@ $^ \
+	    $(CJSON_LIBS) $(OPENSSL_LIBS)
+
 # parallel jobs of the builds make check starts (one per core)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -118,7 +124,7 @@ run: config.mk all
 stop:
 	sh t/dev/run.sh stop
 
-bench: config.mk all $(OUT)/bench/hello $(OUT)/bench/latency_proxy
+bench: config.mk all $(OUT)/bench/hello $(OUT)/bench/latency_proxy $(OUT)/bench/mint
 	sh t/bench/bench.sh
 
 bench-soak: config.mk all

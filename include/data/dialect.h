@@ -32,13 +32,6 @@ bool dialect_sql_transactions(enum db_type t);
  * boolean (BIT / SMALLINT), 'G' GUID, 'T' timestamp, 'S' string, 'X' long
  * text. NULL for another letter. Static. */
 const char *dialect_typed_null(enum db_type t, char type);
-/* True when statements are sent with SQLExecDirect and bound parameters
- * rather than SQLPrepare + SQLExecute: FreeTDS sends a prepared statement
- * as sp_prepexec (text and parameters, prepared anew) followed by an
- * sp_unprepare round trip on every execution, SQLExecDirect as one
- * sp_executesql, whose plan SQL Server caches by its text (README
- * "Databases"). */
-bool dialect_direct_execute(enum db_type t);
 /* ^ws_[0-9a-f]{32}$ */
 bool dialect_schema_name_valid(const char *s);
 /* "ws_" + the 32 hex digits of a GUID; out holds 36 bytes. -1 if not a GUID. */

@@ -24,10 +24,29 @@
 #define MAX_PARAMS DB_MAX_PARAMS
 #define MAX_COLS   64
 
+/* One bound parameter of a cached statement. Its buffers stay where they
+ * are from one execution to the next and SQLBindParameter runs again only
+ * when the binding itself changes (type, column size or a buffer that had
+ * to grow): FreeTDS prepares a statement anew (sp_prepexec + sp_unprepare)
+ * after every SQLBindParameter, but executes it by handle (sp_execute)
+ * while the bindings stay put (README "Databases"). */
+struct bound {
+    bool bound;
+    SQLSMALLINT ctype, sqltype, digits;
+    SQLULEN colsz;
+    SQLWCHAR *w; /* string parameters: UTF-16, wcap code units */
+    size_t wcap;
+    SQLLEN ind;
+    long long ll;
+    SQL_TIMESTAMP_STRUCT ts;
+};
+
 struct cached {
     char *sql;
     SQLHSTMT h;
     unsigned long used;
+    int nparams;       /* parameters bound on h */
+    struct bound *prm; /* nparams of them, owned */
 };
 
 static SQLHENV henv = SQL_NULL_HENV;
@@ -92,15 +111,29 @@ static wsms_err class_err(enum db_errclass c)
                                : E_DB_QUERY_FAILED;
 }
 
+static void bound_free(struct cached *c)
+{
+    for (int i = 0; i < c->nparams; i++)
+        free(c->prm[i].w);
+    free(c->prm);
+    c->prm = NULL;
+    c->nparams = 0;
+}
+
+static void slot_free(struct cached *c)
+{
+    if (c->sql) {
+        SQLFreeHandle(SQL_HANDLE_STMT, c->h);
+        free(c->sql);
+    }
+    bound_free(c);
+    memset(c, 0, sizeof(*c));
+}
+
 static void cache_clear(void)
 {
-    for (int i = 0; i < CACHE_MAX; i++) {
-        if (cache[i].sql) {
-            SQLFreeHandle(SQL_HANDLE_STMT, cache[i].h);
-            free(cache[i].sql);
-        }
-        memset(&cache[i], 0, sizeof(cache[i]));
-    }
+    for (int i = 0; i < CACHE_MAX; i++)
+        slot_free(&cache[i]);
 }
 
 /* SQLite's writers, one at a time anyway (BEGIN IMMEDIATE), queue on an
@@ -161,13 +194,32 @@ void db_close(void)
     in_tx = false;
 }
 
-/* UTF-8 -> UTF-16 (SQLWCHAR); malloc'd, *chars = code units. */
-static SQLWCHAR *to_wide(const char *s, SQLLEN *chars)
+/* A string parameter's buffer stays allocated for the next execution up
+ * to this many code units; a longer one is freed after its statement ran
+ * (and the parameter bound anew next time). */
+#define WIDE_KEEP 16384
+#define WIDE_MIN  64
+
+/* UTF-8 -> UTF-16 (SQLWCHAR) into b->w, grown when too small (*moved then
+ * true: the buffer must be bound again); *chars = code units. -1 on
+ * invalid UTF-8, -2 on no memory. */
+static int to_wide(struct bound *b, const char *s, SQLLEN *chars, bool *moved)
 {
     size_t n = strlen(s);
-    SQLWCHAR *w = malloc((n * 2 + 1) * sizeof(SQLWCHAR));
-    if (!w)
-        return NULL;
+    size_t need = n * 2 + 1; /* UTF-16 never needs more units than bytes, +1 */
+    if (need > b->wcap) {
+        size_t cap = b->wcap ? b->wcap : WIDE_MIN;
+        while (cap < need)
+            cap *= 2;
+        SQLWCHAR *w = malloc(cap * sizeof(SQLWCHAR));
+        if (!w)
+            return -2;
+        free(b->w);
+        b->w = w;
+        b->wcap = cap;
+        *moved = true;
+    }
+    SQLWCHAR *w = b->w;
     size_t o = 0;
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
@@ -186,15 +238,12 @@ static SQLWCHAR *to_wide(const char *s, SQLLEN *chars)
             cp = *p & 0x07;
             extra = 3;
         } else {
-            free(w);
-            return NULL;
+            return -1;
         }
         p++;
         for (int i = 0; i < extra; i++, p++) {
-            if ((*p & 0xc0) != 0x80) {
-                free(w);
-                return NULL;
-            }
+            if ((*p & 0xc0) != 0x80)
+                return -1;
             cp = (cp << 6) | (*p & 0x3f);
         }
         if (cp >= 0x10000) {
@@ -207,7 +256,7 @@ static SQLWCHAR *to_wide(const char *s, SQLLEN *chars)
     }
     w[o] = 0;
     *chars = (SQLLEN)o;
-    return w;
+    return 0;
 }
 
 /* UTF-16 -> UTF-8 into the arena. */
@@ -241,22 +290,6 @@ static char *from_wide(struct arena *a, const SQLWCHAR *w, size_t n)
     }
     out[o] = '\0';
     return out;
-}
-
-/* Values bound for one execution; freed by params_free. */
-struct params {
-    int n;
-    void *bufs[MAX_PARAMS];
-    SQLLEN ind[MAX_PARAMS];
-    long long ll[MAX_PARAMS];
-    SQL_TIMESTAMP_STRUCT ts[MAX_PARAMS];
-};
-
-static void params_free(struct params *p)
-{
-    for (int i = 0; i < p->n; i++)
-        free(p->bufs[i]);
-    p->n = 0;
 }
 
 void db_param_s(struct db_params *p, const char *s)
@@ -317,54 +350,83 @@ static wsms_err collect_params(struct db_params *out, const char *types, va_list
     return out->overflow ? E_INTERNAL_SERVER_ERROR : WSMS_OK;
 }
 
-static wsms_err bind_params(SQLHSTMT h, struct params *p, const struct db_params *in)
+/* Binds b (parameter idx of h) unless it is bound as asked already. */
+static SQLRETURN bind_one(SQLHSTMT h, SQLUSMALLINT idx, struct bound *b, SQLSMALLINT ctype,
+                          SQLSMALLINT sqltype, SQLULEN colsz, SQLSMALLINT digits, void *buf,
+                          SQLLEN buflen, bool moved)
 {
+    if (b->bound && !moved && b->ctype == ctype && b->sqltype == sqltype && b->colsz == colsz &&
+        b->digits == digits)
+        return SQL_SUCCESS;
+    b->bound = false;
+    SQLRETURN r = SQLBindParameter(h, idx, SQL_PARAM_INPUT, ctype, sqltype, colsz, digits, buf,
+                                   buflen, &b->ind);
+    if (SQL_SUCCEEDED(r)) {
+        b->bound = true;
+        b->ctype = ctype;
+        b->sqltype = sqltype;
+        b->colsz = colsz;
+        b->digits = digits;
+    }
+    return r;
+}
+
+/* Puts this execution's values into c's parameter buffers, binding what
+ * is not bound that way yet. */
+static wsms_err bind_params(struct cached *c, const struct db_params *in)
+{
+    SQLHSTMT h = c->h;
     if (in->overflow || in->n > MAX_PARAMS)
         return E_INTERNAL_SERVER_ERROR;
+    if (in->n != c->nparams) {
+        SQLFreeStmt(h, SQL_RESET_PARAMS);
+        bound_free(c);
+        if (in->n > 0) {
+            c->prm = calloc((size_t)in->n, sizeof(*c->prm));
+            if (!c->prm)
+                return E_INTERNAL_SERVER_ERROR;
+        }
+        c->nparams = in->n;
+    }
     for (int i = 0; i < in->n; i++) {
         const struct db_param *v = &in->v[i];
+        struct bound *b = &c->prm[i];
         SQLUSMALLINT idx = (SQLUSMALLINT)(i + 1);
         SQLRETURN r;
-        p->bufs[i] = NULL;
-        p->n = i + 1;
         switch (v->type) {
         case 's': {
-            const char *s = v->s;
-            if (!s) {
-                p->ind[i] = SQL_NULL_DATA;
-                r = SQLBindParameter(h, idx, SQL_PARAM_INPUT, SQL_C_WCHAR, SQL_WVARCHAR, 1, 0, NULL,
-                                     0, &p->ind[i]);
-                break;
-            }
-            SQLLEN chars;
-            SQLWCHAR *w = to_wide(s, &chars);
-            if (!w) {
+            /* NULL and values alike go through the same buffer, so that a
+             * NULL in one execution does not change the binding */
+            bool moved = false;
+            SQLLEN chars = 0;
+            int rc = to_wide(b, v->s ? v->s : "", &chars, &moved);
+            if (rc == -2)
+                return E_INTERNAL_SERVER_ERROR;
+            if (rc != 0) {
                 log_error(LG, "parameter %d is not valid UTF-8", i + 1);
                 return E_INVALID_REQUEST;
             }
-            p->bufs[i] = w;
-            p->ind[i] = chars * (SQLLEN)sizeof(SQLWCHAR);
+            b->ind = v->s ? chars * (SQLLEN)sizeof(SQLWCHAR) : SQL_NULL_DATA;
             /* column size: 4000 keeps NVARCHAR(n) semantics; longer values
              * go as NVARCHAR(MAX) */
             SQLULEN colsz = chars > 4000 ? (SQLULEN)chars : 4000;
-            r = SQLBindParameter(h, idx, SQL_PARAM_INPUT, SQL_C_WCHAR, SQL_WVARCHAR, colsz, 0, w,
-                                 p->ind[i], &p->ind[i]);
+            r = bind_one(h, idx, b, SQL_C_WCHAR, SQL_WVARCHAR, colsz, 0, b->w,
+                         (SQLLEN)(b->wcap * sizeof(SQLWCHAR)), moved);
             break;
         }
         case 'i':
         case 'b':
-            p->ll[i] = v->i;
-            p->ind[i] = 0;
-            r = SQLBindParameter(h, idx, SQL_PARAM_INPUT, SQL_C_SBIGINT,
-                                 v->type == 'b' ? SQL_INTEGER : SQL_BIGINT, 0, 0, &p->ll[i], 0,
-                                 &p->ind[i]);
+            b->ll = v->i;
+            b->ind = 0;
+            r = bind_one(h, idx, b, SQL_C_SBIGINT, v->type == 'b' ? SQL_INTEGER : SQL_BIGINT, 0,
+                         0, &b->ll, 0, false);
             break;
         case 't': {
             int64_t ms = v->t;
             time_t t = (time_t)(ms / 1000);
             struct tm tm;
             gmtime_r(&t, &tm);
-            SQL_TIMESTAMP_STRUCT *ts = &p->ts[i];
+            SQL_TIMESTAMP_STRUCT *ts = &b->ts;
             ts->year = (SQLSMALLINT)(tm.tm_year + 1900);
             ts->month = (SQLUSMALLINT)(tm.tm_mon + 1);
             ts->day = (SQLUSMALLINT)tm.tm_mday;
@@ -372,9 +434,8 @@ static wsms_err bind_params(SQLHSTMT h, struct params *p, const struct db_params
             ts->minute = (SQLUSMALLINT)tm.tm_min;
             ts->second = (SQLUSMALLINT)tm.tm_sec;
             ts->fraction = (SQLUINTEGER)((ms % 1000) * 1000000);
-            p->ind[i] = 0;
-            r = SQLBindParameter(h, idx, SQL_PARAM_INPUT, SQL_C_TYPE_TIMESTAMP, SQL_TYPE_TIMESTAMP,
-                                 23, 3, ts, 0, &p->ind[i]);
+            b->ind = 0;
+            r = bind_one(h, idx, b, SQL_C_TYPE_TIMESTAMP, SQL_TYPE_TIMESTAMP, 23, 3, ts, 0, false);
             break;
         }
         default:
@@ -385,6 +446,21 @@ static wsms_err bind_params(SQLHSTMT h, struct params *p, const struct db_params
             return class_err(diag(SQL_HANDLE_STMT, h, "SQLBindParameter"));
     }
     return WSMS_OK;
+}
+
+/* After an execution: long string buffers are not kept (their parameter
+ * is bound anew next time). */
+static void params_trim(struct cached *c)
+{
+    for (int i = 0; i < c->nparams; i++) {
+        struct bound *b = &c->prm[i];
+        if (b->wcap > WIDE_KEEP) {
+            free(b->w);
+            b->w = NULL;
+            b->wcap = 0;
+            b->bound = false;
+        }
+    }
 }
 
 static wsms_err run_session_sql(void)
@@ -460,17 +536,15 @@ out:
     return e;
 }
 
-/* A statement handle for sql from the cache, prepared when new (not on
- * SQL Server: dialect_direct_execute). */
-static SQLHSTMT get_stmt(const char *sql, wsms_err *e)
+/* The cache slot of sql, its handle prepared when new. */
+static struct cached *get_stmt(const char *sql, wsms_err *e)
 {
     int free_slot = -1, lru = 0;
     for (int i = 0; i < CACHE_MAX; i++) {
         if (cache[i].sql && strcmp(cache[i].sql, sql) == 0) {
             cache[i].used = ++use_clock;
             SQLFreeStmt(cache[i].h, SQL_CLOSE);
-            SQLFreeStmt(cache[i].h, SQL_RESET_PARAMS);
-            return cache[i].h;
+            return &cache[i];
         }
         if (!cache[i].sql && free_slot < 0)
             free_slot = i;
@@ -479,31 +553,28 @@ static SQLHSTMT get_stmt(const char *sql, wsms_err *e)
     }
     if (free_slot < 0) {
         free_slot = lru;
-        SQLFreeHandle(SQL_HANDLE_STMT, cache[lru].h);
-        free(cache[lru].sql);
-        memset(&cache[lru], 0, sizeof(cache[lru]));
+        slot_free(&cache[lru]);
     }
     SQLHSTMT h;
     if (!SQL_SUCCEEDED(SQLAllocHandle(SQL_HANDLE_STMT, hdbc, &h))) {
         *e = class_err(diag(SQL_HANDLE_DBC, hdbc, "SQLAllocHandle"));
-        return SQL_NULL_HSTMT;
+        return NULL;
     }
-    if (!dialect_direct_execute(db_type()) &&
-        !SQL_SUCCEEDED(SQLPrepare(h, (SQLCHAR *)sql, SQL_NTS))) {
+    if (!SQL_SUCCEEDED(SQLPrepare(h, (SQLCHAR *)sql, SQL_NTS))) {
         *e = class_err(diag(SQL_HANDLE_STMT, h, "SQLPrepare"));
         SQLFreeHandle(SQL_HANDLE_STMT, h);
-        return SQL_NULL_HSTMT;
+        return NULL;
     }
     char *copy = strdup(sql);
     if (!copy) {
         SQLFreeHandle(SQL_HANDLE_STMT, h);
         *e = E_INTERNAL_SERVER_ERROR;
-        return SQL_NULL_HSTMT;
+        return NULL;
     }
     cache[free_slot].sql = copy;
     cache[free_slot].h = h;
     cache[free_slot].used = ++use_clock;
-    return h;
+    return &cache[free_slot];
 }
 
 /* After an error that may have broken the connection. */
@@ -520,35 +591,34 @@ static long tx_statements; /* statements run in the open transaction */
 static wsms_err execute_once(SQLHSTMT *out, const char *sql, const struct db_params *prm)
 {
     wsms_err e = db_connect();
-    struct params p;
-    p.n = 0;
     if (e != WSMS_OK)
         return e;
-    SQLHSTMT h = get_stmt(sql, &e);
-    if (h == SQL_NULL_HSTMT)
+    struct cached *c = get_stmt(sql, &e);
+    if (!c)
         goto out;
-    e = bind_params(h, &p, prm);
+    e = bind_params(c, prm);
     if (e != WSMS_OK)
         goto out;
     stmt_count++;
     if (in_tx)
         tx_statements++;
-    SQLRETURN r = dialect_direct_execute(db_type()) ? SQLExecDirect(h, (SQLCHAR *)sql, SQL_NTS)
-                                                    : SQLExecute(h);
+    /* statement text only: every value is a bound parameter */
+    if (log_get_level() <= LOG_DEBUG)
+        log_debug(LG, "statement (%d parameters): %s", prm->n, sql);
+    SQLRETURN r = SQLExecute(c->h);
     if (r == SQL_NO_DATA) {
         e = WSMS_OK;
     } else if (!SQL_SUCCEEDED(r)) {
-        e = class_err(diag(SQL_HANDLE_STMT, h, "execute"));
-        SQLFreeStmt(h, SQL_CLOSE);
+        e = class_err(diag(SQL_HANDLE_STMT, c->h, "execute"));
+        SQLFreeStmt(c->h, SQL_CLOSE);
         goto out;
     }
-    *out = h;
+    *out = c->h;
     e = WSMS_OK;
 out:
-    /* the driver has consumed the parameters once SQLExecute returned */
-    if (h != SQL_NULL_HSTMT)
-        SQLFreeStmt(h, SQL_RESET_PARAMS);
-    params_free(&p);
+    /* the driver has read the parameters once SQLExecute returned */
+    if (c)
+        params_trim(c);
     after_error(e);
     return e;
 }

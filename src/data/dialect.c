@@ -148,11 +148,6 @@ const char *dialect_typed_null(enum db_type t, char type)
     }
 }
 
-bool dialect_direct_execute(enum db_type t)
-{
-    return t == DB_SQLSERVER;
-}
-
 bool dialect_schema_name_valid(const char *s)
 {
     if (!s || strlen(s) != 35 || strncmp(s, "ws_", 3) != 0)

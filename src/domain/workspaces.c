@@ -449,10 +449,19 @@ char *ws_like_pattern(struct arena *a, const char *q)
     return contains_pattern(a, q);
 }
 
-/* Data columns of GET /workspaces: the page's workspaces ('p') and their
- * integrations ('i'). */
+/* Data columns of GET /workspaces: one row per workspace of the page and
+ * integration ('p': the workspace, then one of its integrations or NULLs). */
 #define LIST_OFF_I WS_NCOLS
 #define LIST_NDATA (WS_NCOLS + INTEG_NCOLS)
+
+/* Integrations of one workspace in the order of GET /workspaces/{id}
+ * (added_utc, then id; timestamps are ISO 8601 text of one width). */
+static int integ_cmp(const void *a, const void *b)
+{
+    const struct integ_row *x = a, *y = b;
+    int c = strcmp(x->added_utc ? x->added_utc : "", y->added_utc ? y->added_utc : "");
+    return c ? c : strcmp(x->id ? x->id : "", y->id ? y->id : "");
+}
 
 wsms_err ws_list(struct request *rq, const struct ws_list_opts *o, cJSON **out, long *total)
 {
@@ -462,88 +471,89 @@ wsms_err ws_list(struct request *rq, const struct ws_list_opts *o, cJSON **out, 
     struct roles_read q;
     cJSON *arr = NULL;
     bool archived = o->archived;
+    bool search = o->q && *o->q;
     const char *order = order_sql(o->sort ? o->sort : "-created_at");
-    const char *pat = o->q && *o->q ? contains_pattern(a, o->q) : "%";
-    /* active workspaces of any member, archived ones of their owners only,
-     * driven by the caller's memberships (indexed by user_id and email);
-     * parameters: user_id, email, pattern */
+    const char *pat = search ? contains_pattern(a, o->q) : NULL;
+    /* Active workspaces of any member, archived ones of their owners only.
+     * Driven by the caller's memberships: two index seeks (by user_id, and
+     * by email for memberships not yet bound), each an equality, so every
+     * database plans them as seeks whatever its statistics; the name
+     * filter only when searching. Parameters: user_id, email[, pattern]. */
+    const char *role = archived ? " AND m.role = 'OWNER'" : "";
     const char *from = arena_printf(
         a,
-        "FROM pmassist_master.Workspace w WHERE w.is_active = %d AND %sw.id IN (SELECT "
-        "m.workspace_id FROM pmassist_master.WorkspaceMember m WHERE (m.user_id = ? OR "
-        "(m.user_id IS NULL AND m.user_email = ?))%s) AND LOWER(w.name) LIKE ?%s",
-        archived ? 0 : 1, archived ? "w.status = 'Archived' AND " : "",
-        archived ? " AND m.role = 'OWNER'" : "", dialect_like_escape(db_type()));
+        "FROM pmassist_master.Workspace w WHERE w.id IN (SELECT m.workspace_id FROM "
+        "pmassist_master.WorkspaceMember m WHERE m.user_id = ?%s UNION ALL SELECT m.workspace_id "
+        "FROM pmassist_master.WorkspaceMember m WHERE m.user_id IS NULL AND m.user_email = ?%s) "
+        "AND w.is_active = %d%s%s%s",
+        role, role, archived ? 0 : 1, archived ? " AND w.status = 'Archived'" : "",
+        search ? " AND LOWER(w.name) LIKE ?" : "", search ? dialect_like_escape(db_type()) : "");
     long long lo = o->offset, hi = o->offset + o->limit;
     *out = NULL;
     *total = 0;
     wsms_err e = E_INTERNAL_SERVER_ERROR;
-    if (!order || !pat || !from)
+    if (!order || (search && !pat) || !from)
         goto out;
-    /* the page (with its total: the last matching row always comes too),
-     * and the integrations of the page's workspaces from the master copy */
+    /* The caller's workspaces numbered once; the page's rows (and the last
+     * one, for the total past the end) each joined to their integrations
+     * in the master copy: one evaluation of the page. */
     const char *tw = roles_read_cols(a, "tw", WS_PLAIN);
     const char *ti = roles_read_cols(a, "ti", INTEG_COLS);
+    const char *xw = roles_read_cols(a, "x", WS_PLAIN);
     const char *ic = roles_read_cols(a, "g", INTEG_COLS);
     const char *typed = arena_printf(a, "%s, %s", tw, ti);
-    const char *inner = arena_printf(a, WS_COLS " %s", from);
-    const char *ifrom = arena_printf(a,
-                                     "FROM (SELECT ROW_NUMBER() OVER (ORDER BY %s) AS pos, w.id "
-                                     "%s) x JOIN " LINK_TABLE " g ON g.workspace_id = x.id "
-                                     "WHERE x.pos > ? AND x.pos <= ?",
-                                     order, from);
-    if (!tw || !ti || !ic || !typed || !inner || !ifrom)
+    const char *cols = arena_printf(a, "%s, %s", xw, ic);
+    const char *pfrom = arena_printf(
+        a,
+        "FROM (SELECT ROW_NUMBER() OVER (ORDER BY %s) AS pos, COUNT(*) OVER () AS total, " WS_COLS
+        " %s) x LEFT JOIN " LINK_TABLE " g ON g.workspace_id = x.id AND x.pos > ? AND x.pos <= ? "
+        "WHERE (x.pos > ? AND x.pos <= ?) OR x.pos = x.total",
+        order, from);
+    if (!tw || !ti || !xw || !ic || !typed || !cols || !pfrom)
         goto out;
     if ((e = roles_read_start(&q, rq, LIST_NDATA, WS_TYPES INTEG_TYPES, typed,
                               "pmassist_master.Workspace tw, " LINK_TABLE " ti")) != WSMS_OK)
         goto out;
-    db_param_s(&q.params, uid);
-    db_param_s(&q.params, email);
-    db_param_s(&q.params, pat);
-    if ((e = roles_read_page(&q, 'p', 0, WS_NCOLS, WS_PLAIN, inner, order, o->limit, o->offset)) !=
-        WSMS_OK)
-        goto out;
-    if ((e = roles_read_branch(&q, 'i',
-                               "ROW_NUMBER() OVER (ORDER BY g.added_utc, "
-                               "g.workspace_integration_id), 0",
-                               LIST_OFF_I, INTEG_NCOLS, ic, ifrom)) != WSMS_OK)
+    if ((e = roles_read_branch(&q, 'p', "x.pos, x.total", 0, LIST_NDATA, cols, pfrom)) != WSMS_OK)
         goto out;
     db_param_s(&q.params, uid);
     db_param_s(&q.params, email);
-    db_param_s(&q.params, pat);
+    if (search)
+        db_param_s(&q.params, pat);
+    db_param_i(&q.params, lo);
+    db_param_i(&q.params, hi);
     db_param_i(&q.params, lo);
     db_param_i(&q.params, hi);
     if ((e = roles_read_run(&q, &rows)) != WSMS_OK)
         goto out;
     *total = roles_read_total(&rows, 'p');
     e = E_INTERNAL_SERVER_ERROR;
-    int np = 0;
-    const char **ids = arena_alloc(a, sizeof(*ids) * (size_t)(rows.nrows + 1));
-    cJSON **links = arena_alloc(a, sizeof(*links) * (size_t)(rows.nrows + 1));
-    if (!ids || !links || !(arr = cJSON_CreateArray()))
+    struct integ_row *links = arena_alloc(a, sizeof(*links) * (size_t)(rows.nrows + 1));
+    if (!links || !(arr = cJSON_CreateArray()))
         goto out;
-    for (int r = 0; r < rows.nrows; r++) {
-        if (roles_read_kind(&rows, r) != 'p' || !roles_read_in_page(&rows, r, o->limit, o->offset))
+    /* rows come ordered by pos: a workspace's rows are adjacent */
+    for (int r = 0; r < rows.nrows;) {
+        if (roles_read_kind(&rows, r) != 'p' || !roles_read_in_page(&rows, r, o->limit, o->offset)) {
+            r++;
             continue;
+        }
+        long long pos = db_val_ll(&rows, r, ROLES_C_POS, 0);
         struct ws_row w;
         ws_from_row(&rows, r, ROLES_C_DATA, &w);
-        cJSON *obj = ws_json(&w);
-        if (!append(arr, obj) || !(links[np] = add_array(obj, "external_links")))
+        cJSON *obj = ws_json(&w), *arr_l;
+        if (!append(arr, obj) || !(arr_l = add_array(obj, "external_links")))
             goto out;
-        ids[np++] = w.id;
-    }
-    for (int r = 0; r < rows.nrows; r++) {
-        if (roles_read_kind(&rows, r) != 'i')
-            continue;
-        struct integ_row g;
-        integ_from_row(&rows, r, ROLES_C_DATA + LIST_OFF_I, &g);
-        for (int k = 0; k < np; k++) {
-            if (g.workspace_id && ids[k] && strcmp(g.workspace_id, ids[k]) == 0) {
-                if (!append(links[k], integ_json(&g)))
-                    goto out;
-                break;
-            }
+        int nl = 0;
+        for (; r < rows.nrows && roles_read_kind(&rows, r) == 'p' &&
+               db_val_ll(&rows, r, ROLES_C_POS, 0) == pos;
+             r++) {
+            if (db_val(&rows, r, ROLES_C_DATA + LIST_OFF_I))
+                integ_from_row(&rows, r, ROLES_C_DATA + LIST_OFF_I, &links[nl++]);
         }
+        qsort(links, (size_t)nl, sizeof(*links), integ_cmp);
+        for (int k = 0; k < nl; k++)
+            if (!append(arr_l, integ_json(&links[k])))
+                goto out;
     }
     *out = arr;
     arr = NULL;
