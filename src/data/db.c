@@ -610,7 +610,11 @@ static wsms_err execute_once(SQLHSTMT *out, const char *sql, const struct db_par
         e = WSMS_OK;
     } else if (!SQL_SUCCEEDED(r)) {
         e = class_err(diag(SQL_HANDLE_STMT, c->h, "execute"));
-        SQLFreeStmt(c->h, SQL_CLOSE);
+        /* prepared anew next time: after a failed first execution
+         * (sp_prepexec) FreeTDS keeps a handle the server never made, and
+         * the next sp_execute fails with "Unknown error" */
+        slot_free(c);
+        c = NULL;
         goto out;
     }
     *out = c->h;

@@ -71,6 +71,11 @@ int dialect_connstr(const struct config *cfg, char *buf, size_t n)
             add_kv(buf, n, &off, "Password", cfg->db_password) ||
             add_kv(buf, n, &off, "BoolsAsChar", "1") ||
             add_kv(buf, n, &off, "UseServerSidePrepare", "1") ||
+            /* on an error the driver rolls the whole transaction back, as
+             * SQL Server's XACT_ABORT does; the default (statement level)
+             * sends a SAVEPOINT and a RELEASE round trip around every
+             * statement of a transaction */
+            add_kv(buf, n, &off, "Protocol", "7.4-1") ||
             /* Debian's odbcinst.ini turns psqlODBC's CommLog on, which
              * writes a psqlodbc_*.log per connection into the temp dir */
             add_kv(buf, n, &off, "CommLog", "0") || add_kv(buf, n, &off, "Debug", "0"))

@@ -77,8 +77,11 @@ static bool inject_fail(const char *kind, int version, int batch)
     return true;
 }
 
-/* Runs every GO-separated batch of text with {{schema}} replaced. */
-static wsms_err run_script(const char *text, const char *schema, const char *kind, int version)
+/* Calls fn with every GO-separated batch of text, {{schema}} replaced. */
+typedef wsms_err (*batch_fn)(const char *batch, void *ctx);
+
+static wsms_err each_batch(const char *text, const char *schema, const char *kind, int version,
+                           batch_fn fn, void *ctx)
 {
     wsms_err e = WSMS_OK;
     size_t cap = strlen(text) * 2 + 64;
@@ -109,7 +112,7 @@ static wsms_err run_script(const char *text, const char *schema, const char *kin
                 e = E_DB_QUERY_FAILED;
                 goto out;
             }
-            if (has_sql && (e = db_exec_direct(batch)) != WSMS_OK)
+            if (has_sql && (e = fn(batch, ctx)) != WSMS_OK)
                 goto out;
             bl = 0;
             has_sql = false;
@@ -143,10 +146,69 @@ static wsms_err run_script(const char *text, const char *schema, const char *kin
     if (has_sql && inject_fail(kind, version, ++nbatch))
         e = E_DB_QUERY_FAILED;
     else if (has_sql)
-        e = db_exec_direct(batch);
+        e = fn(batch, ctx);
 out:
     free(batch);
     return e;
+}
+
+static wsms_err exec_batch(const char *batch, void *ctx)
+{
+    (void)ctx;
+    return db_exec_direct(batch);
+}
+
+/* Runs every GO-separated batch of text with {{schema}} replaced. */
+static wsms_err run_script(const char *text, const char *schema, const char *kind, int version)
+{
+    return each_batch(text, schema, kind, version, exec_batch, NULL);
+}
+
+/* Every batch of several files as one text, sent in one round trip:
+ * PostgreSQL runs a multi-statement text statement by statement; on SQL
+ * Server each batch becomes EXEC(N'...'), compiled and run on its own in
+ * turn exactly as if GO separated them (CREATE SCHEMA, deferred name
+ * resolution). At most SCRIPT_MAX bytes. */
+#define SCRIPT_MAX (1024 * 1024)
+struct script {
+    char *b;
+    size_t len, cap;
+    bool mssql;
+};
+
+static bool script_put(struct script *sc, const char *s, size_t n)
+{
+    if (sc->len + n + 1 > sc->cap) {
+        size_t cap = sc->cap ? sc->cap : 8192;
+        while (cap < sc->len + n + 1)
+            cap *= 2;
+        if (cap > SCRIPT_MAX)
+            return false;
+        char *b = realloc(sc->b, cap);
+        if (!b)
+            return false;
+        sc->b = b;
+        sc->cap = cap;
+    }
+    memcpy(sc->b + sc->len, s, n);
+    sc->len += n;
+    sc->b[sc->len] = '\0';
+    return true;
+}
+
+static wsms_err collect_batch(const char *batch, void *ctx)
+{
+    struct script *sc = ctx;
+    bool ok = true;
+    if (!sc->mssql)
+        return script_put(sc, batch, strlen(batch)) && script_put(sc, ";\n", 2)
+                   ? WSMS_OK
+                   : E_INTERNAL_SERVER_ERROR;
+    ok = script_put(sc, "EXEC(N'", 7);
+    for (const char *p = batch; ok && *p; p++)
+        ok = *p == '\'' ? script_put(sc, "''", 2) : script_put(sc, p, 1);
+    ok = ok && script_put(sc, "');\n", 4);
+    return ok ? WSMS_OK : E_INTERNAL_SERVER_ERROR;
 }
 
 wsms_err migrate_current(struct arena *a, const char *component, long *version)
@@ -235,13 +297,48 @@ wsms_err migrate_create_workspace(const char *schema)
             shared_ok = true;
         return e;
     }
+    /* PostgreSQL and SQL Server: every file's DDL in one round trip, then
+     * their versions in one INSERT (README "Databases": statements per
+     * route) */
     int max = known_max("workspace");
-    for (int v = 1; v <= max; v++) {
-        wsms_err e = apply_one("workspace", schema, schema, v, false);
-        if (e != WSMS_OK)
-            return e;
+    struct script sc = {.mssql = db_type() == DB_SQLSERVER};
+    struct db_params prm = {0};
+    char *ins = NULL;
+    wsms_err e = WSMS_OK;
+    size_t icap = 128 + (size_t)max * 16;
+    if (max < 1 || !(ins = malloc(icap))) {
+        e = max < 1 ? WSMS_OK : E_INTERNAL_SERVER_ERROR;
+        goto out;
     }
-    return WSMS_OK;
+    int w = snprintf(ins, icap,
+                     "INSERT INTO pmassist_master.SchemaVersion (component, version, applied_at) "
+                     "VALUES ");
+    int64_t now = now_ms();
+    for (int v = 1; v <= max && e == WSMS_OK; v++) {
+        const struct embedded_file *f = find_file("workspace", v);
+        if (!f) {
+            log_error(LG, "migration workspace %d is missing from this build", v);
+            e = E_INTERNAL_SERVER_ERROR;
+            break;
+        }
+        e = each_batch(f->data, schema, "workspace", v, collect_batch, &sc);
+        w += snprintf(ins + w, icap - (size_t)w, "%s(?, ?, ?)", v > 1 ? ", " : "");
+        db_param_s(&prm, schema);
+        db_param_i(&prm, v);
+        db_param_t(&prm, now);
+    }
+    if (e != WSMS_OK)
+        goto out;
+    if (!sc.b || (size_t)w >= icap) {
+        e = E_INTERNAL_SERVER_ERROR;
+        goto out;
+    }
+    if ((e = db_exec_direct(sc.b)) == WSMS_OK)
+        e = db_exec_params(NULL, ins, &prm);
+out:
+    free(sc.b);
+    free(ins);
+    return e;
 }
 
 /* Brings one component up to `max`. Returns 0, or 1 after printing why. */
