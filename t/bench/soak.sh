@@ -22,7 +22,7 @@
 # run starts on a database that already holds that many workspaces.
 # Settings: SOAK_SECONDS (60), SOAK_CONNECTIONS (32), SOAK_THREADS (2),
 # SOAK_WORKERS (4), SOAK_WORKSPACES (20), SOAK_SEED (5000),
-# SOAK_DBS ("sqlite postgres sqlserver"), SOAK_WSMSD (the wsmsd to run,
+# SOAK_DBS ("sqlite postgres sqlserver"), SOAK_SAMPLE (10: seconds between RSS samples), SOAK_WSMSD (the wsmsd to run,
 # default build/release/wsmsd; its tree's schema/ gives the seed's DDL, so
 # an older build can be measured the same way).
 set -eu
@@ -252,7 +252,19 @@ soak_one() { # DB
     # warm every worker (connections, statement caches, token caches)
     wrk -t 1 -c "$workers" -d 2s -s "$tmp/soak-$db.lua" "$url" >/dev/null 2>&1 || true
     rss_start=$(rss_list $sups)
+    # the workers' RSS every SOAK_SAMPLE seconds during the run: growth
+    # that stops (caches filling) or goes on (a leak)
+    step=${SOAK_SAMPLE:-10}
+    (t=0; while :; do
+        sum=0
+        for e in $(rss_list $sups); do sum=$((sum + ${e#*:})); done
+        echo "$t:$sum"
+        sleep "$step"; t=$((t + step))
+    done) > "$tmp/rss-$db.txt" 2>/dev/null &
+    sampler=$!
     out=$(wrk -t "$threads" -c "$conns" -d "${secs}s" --timeout 10s -s "$tmp/soak-$db.lua" "$url")
+    kill "$sampler" 2>/dev/null || true
+    wait "$sampler" 2>/dev/null || true
     rss_end=$(rss_list $sups)
     rss_kinds=$(for s in $sups; do for c in $(cat /proc/"$s"/task/"$s"/children 2>/dev/null); do
         awk -v p="$c" '/^RssAnon:/ {a=$2} /^RssFile:/ {f=$2} /^RssShmem:/ {m=$2}
@@ -284,6 +296,8 @@ soak_one() { # DB
             "$([ -n "$start_kb" ] && echo "   (+$((end_kb - start_kb)))")"
     done
     printf '%s\n' "$rss_kinds"
+    printf '  RSS of all workers during the run (s: kB):%s\n' \
+        "$(awk -F: '{printf " %s: %s", $1, $2}' "$tmp/rss-$db.txt")"
     if [ "$db" = sqlite ]; then
         echo "  sqlite files $(cd "$dir/data" && ls -s --block-size=K pmassist_master.db* | tr '\n' ' ')"
     fi

@@ -602,7 +602,7 @@ static const struct {
     {"POST /auth/validate", p_validate, {3, 3, 3}},
     {"POST /me/sessions/revoke", p_revoke_me, {3, 3, 3}},
     {"GET /integrations/jira/projects", p_jira, {1, 1, 1}},
-    {"POST /workspaces", p_ws_create, {9, 13, 14}},
+    {"POST /workspaces", p_ws_create, {9, 11, 11}},
     {"GET /workspaces", p_ws_list, {1, 1, 1}},
     {"GET /workspaces/{id}", p_ws_get, {1, 1, 1}},
     {"GET /workspaces/{id} (API key)", p_ws_get_key, {1, 1, 1}},
