@@ -122,9 +122,13 @@ wsms_err roles_check(struct request *rq);
 /* Binds every unbound membership with this email to user_id, except in
  * workspaces where user_id already has a membership. */
 wsms_err roles_bind_email(const char *user_id, const char *email);
-/* {"<workspace id>": "OWNER", ...} over the caller's active workspaces; the
- * object is owned by the arena. *through gets the user's revoked_through
- * from the same statement (0 when never revoked). */
+/* {"<workspace id>": "OWNER", ...} over the caller's active workspaces, the
+ * ROLES_TOKEN_MAX most recently joined of them (the PMA token's `roles`
+ * claim, a convenience: authorization always reads the database; a token
+ * listing thousands would outgrow PMA_MAX_TOKEN_BYTES and nginx's header
+ * buffers); the object is owned by the arena. *through gets the user's
+ * revoked_through from the same statement (0 when never revoked). */
+#define ROLES_TOKEN_MAX 200
 wsms_err roles_of_user(struct arena *a, const char *user_id, const char *email, cJSON **roles,
                        long *through);
 

@@ -394,28 +394,50 @@ wsms_err roles_of_user(struct arena *a, const char *user_id, const char *email, 
     struct db_rows rows;
     *out = NULL;
     *through = 0;
-    wsms_err e = db_query(a, &rows,
-                          "SELECT s.revoked_through, x.workspace_id, x.role "
-                          "FROM (SELECT 1 AS one) d "
-                          "LEFT JOIN pmassist_master.UserSessionRevocation s ON s.user_id = ? "
-                          "LEFT JOIN (SELECT m.workspace_id, m.role, m.user_id, m.user_email "
-                          "FROM pmassist_master.WorkspaceMember m "
-                          "JOIN pmassist_master.Workspace w ON w.id = m.workspace_id "
-                          "WHERE w.is_active = 1) x ON (x.user_id = ? OR "
-                          "(x.user_id IS NULL AND x.user_email = ?))",
-                          "sss", user_id, user_id, email ? email : "");
+    /* the caller's memberships by two seeks (user_id; email while not yet
+     * bound), the ROLES_TOKEN_MAX most recent of the active workspaces */
+    /* each branch walks its index newest first (ix_workspacemember_user_
+     * added; memberships not yet bound are few) and stops after
+     * ROLES_TOKEN_MAX active workspaces; their union is cut again here */
+    long long pg[2];
+    const char *page = dialect_page_sql(db_type(), ROLES_TOKEN_MAX, 0, pg);
+    char *sql = arena_printf(
+        a,
+        "SELECT s.revoked_through, x.workspace_id, x.role, x.added_at "
+        "FROM (SELECT 1 AS one) d "
+        "LEFT JOIN pmassist_master.UserSessionRevocation s ON s.user_id = ? "
+        "LEFT JOIN (SELECT b.workspace_id, b.role, b.added_at FROM (SELECT m.workspace_id, "
+        "m.role, m.added_at FROM pmassist_master.WorkspaceMember m JOIN "
+        "pmassist_master.Workspace w ON w.id = m.workspace_id AND w.is_active = 1 "
+        "WHERE m.user_id = ? ORDER BY m.added_at DESC%s) b UNION ALL "
+        "SELECT e.workspace_id, e.role, e.added_at FROM (SELECT m.workspace_id, m.role, "
+        "m.added_at FROM pmassist_master.WorkspaceMember m JOIN pmassist_master.Workspace w "
+        "ON w.id = m.workspace_id AND w.is_active = 1 WHERE m.user_id IS NULL AND "
+        "m.user_email = ? ORDER BY m.added_at DESC%s) e) x ON 1 = 1 "
+        "ORDER BY x.added_at DESC",
+        page, page);
+    if (!sql)
+        return E_INTERNAL_SERVER_ERROR;
+    wsms_err e = db_query(a, &rows, sql, "ssiisii", user_id, user_id, pg[0], pg[1],
+                          email ? email : "", pg[0], pg[1]);
     if (e != WSMS_OK)
         return e;
     cJSON *roles = arena_json(a, cJSON_CreateObject());
     if (!roles)
         return E_INTERNAL_SERVER_ERROR;
-    for (int r = 0; r < rows.nrows; r++) {
+    int n = 0;
+    for (int r = 0; r < rows.nrows && n < ROLES_TOKEN_MAX; r++) {
         const char *ws = db_val(&rows, r, 1), *role = db_val(&rows, r, 2);
+        /* a workspace twice: a bound and an e-mail membership both */
         if (!ws || !role || cJSON_GetObjectItemCaseSensitive(roles, ws))
             continue;
         if (!cJSON_AddStringToObject(roles, ws, role))
             return E_INTERNAL_SERVER_ERROR;
+        n++;
     }
+    if (n >= ROLES_TOKEN_MAX)
+        log_info(LG, "user %s: the token lists the %d most recent of more workspaces", user_id,
+                 ROLES_TOKEN_MAX);
     *out = roles;
     long long v = rows.nrows > 0 ? db_val_ll(&rows, 0, 0, 0) : 0;
     *through = v > 0 ? (long)v : 0;

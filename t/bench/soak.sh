@@ -256,9 +256,10 @@ soak_one() { # DB
     # that stops (caches filling) or goes on (a leak)
     step=${SOAK_SAMPLE:-10}
     (t=0; while :; do
-        sum=0
-        for e in $(rss_list $sups); do sum=$((sum + ${e#*:})); done
-        echo "$t:$sum"
+        for s in $sups; do cat /proc/"$s"/task/"$s"/children; done 2>/dev/null |
+            while read -r c; do for p in $c; do cat /proc/"$p"/status; done; done 2>/dev/null |
+            awk -v t="$t" '/^VmRSS:/ {r += $2} /^RssAnon:/ {a += $2} /^RssFile:/ {f += $2}
+                END {printf "%s:%d:%d:%d\n", t, r, a, f}'
         sleep "$step"; t=$((t + step))
     done) > "$tmp/rss-$db.txt" 2>/dev/null &
     sampler=$!
@@ -296,8 +297,8 @@ soak_one() { # DB
             "$([ -n "$start_kb" ] && echo "   (+$((end_kb - start_kb)))")"
     done
     printf '%s\n' "$rss_kinds"
-    printf '  RSS of all workers during the run (s: kB):%s\n' \
-        "$(awk -F: '{printf " %s: %s", $1, $2}' "$tmp/rss-$db.txt")"
+    printf '  RSS of all workers during the run (s: total kB = heap/anon + file):%s\n' \
+        "$(awk -F: '{printf "  %s: %s = %s + %s", $1, $2, $3, $4}' "$tmp/rss-$db.txt")"
     if [ "$db" = sqlite ]; then
         echo "  sqlite files $(cd "$dir/data" && ls -s --block-size=K pmassist_master.db* | tr '\n' ' ')"
     fi
