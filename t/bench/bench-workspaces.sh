@@ -175,6 +175,8 @@ if sh t/lib/pg.sh start "$tmp/pg" "$pgport" > "$tmp/pg.env"; then
                 sh t/lib/stack.sh stop "$tmp/pgproxystack"
             fi
             kill "$(cat "$tmp/proxy-pg.pid")" 2>/dev/null || true
+            sleep 0.3
+            sed -n 's/^delay:/  (latency proxy, measured: /p' "$tmp/proxy-pg.out" | sed 's/$/)/'
         fi
         sh t/lib/stack.sh stop "$tmp/pgstack" 2>/dev/null || true
     else
@@ -199,6 +201,8 @@ if [ $rc -eq 0 ]; then
                 sh t/lib/stack.sh stop "$tmp/mssqlproxystack"
             fi
             kill "$(cat "$tmp/proxy-ms.pid")" 2>/dev/null || true
+            sleep 0.3
+            sed -n 's/^delay:/  (latency proxy, measured: /p' "$tmp/proxy-ms.out" | sed 's/$/)/'
         fi
         sh t/lib/stack.sh stop "$tmp/mssqlstack" 2>/dev/null || true
     else

@@ -10,7 +10,12 @@
  * reader thread that stamps what it reads and queues it, and a writer
  * thread that sends each chunk once its stamp is DELAY_US old, so the
  * delay is a latency (chunks in flight overlap), not a bandwidth limit.
- * Runs until killed. */
+ * The writer sleeps to just before the due time (absolute clock, timer
+ * slack 1 ns) and spins the rest, so the delay is DELAY_US and not the
+ * scheduler's wake-up latency on top (a plain relative sleep added 0.1 to
+ * 0.3 ms per hop on a loaded 2-core machine). On SIGTERM or SIGINT it
+ * prints what it measured ("delay: N chunks, mean M us, max X us" from
+ * each chunk's read to the start of its write) and exits. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -22,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +55,16 @@ struct conn {
 };
 
 static long delay_us;
+/* what the writers measured: chunks, the sum and the largest delay (us) */
+static pthread_mutex_t stats_mu = PTHREAD_MUTEX_INITIALIZER;
+static long long n_chunks, sum_us, max_us;
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
 
 static int64_t mono_us(void)
 {
@@ -123,12 +139,23 @@ static void *writer(void *arg)
         if (!d->head)
             d->tail = NULL;
         pthread_mutex_unlock(&d->mu);
-        int64_t wait = ch->due_us - mono_us();
-        if (wait > 0) {
-            struct timespec ts = {wait / 1000000, (wait % 1000000) * 1000};
-            while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        /* sleep to 50 us before the due time, spin the rest */
+        int64_t early = ch->due_us - 50;
+        if (early > mono_us()) {
+            struct timespec ts = {early / 1000000, (early % 1000000) * 1000};
+            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
                 ;
         }
+        int64_t now;
+        while ((now = mono_us()) < ch->due_us)
+            ;
+        pthread_mutex_lock(&stats_mu);
+        int64_t took = now - (ch->due_us - delay_us);
+        n_chunks++;
+        sum_us += took;
+        if (took > max_us)
+            max_us = took;
+        pthread_mutex_unlock(&stats_mu);
         size_t off = 0;
         while (off < ch->len) {
             ssize_t w = write(d->to, ch->data + off, ch->len - off);
@@ -198,6 +225,12 @@ int main(int argc, char **argv)
     }
     delay_us = strtol(argv[4], NULL, 10);
     signal(SIGPIPE, SIG_IGN);
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop; /* no SA_RESTART: accept() returns EINTR */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
     int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
     struct sockaddr_in a;
     memset(&a, 0, sizeof(a));
@@ -213,6 +246,14 @@ int main(int argc, char **argv)
     fflush(stdout);
     for (;;) {
         int cfd = accept(ls, NULL, NULL);
+        if (stop) {
+            pthread_mutex_lock(&stats_mu);
+            printf("delay: %lld chunks, mean %lld us, max %lld us\n", n_chunks,
+                   n_chunks ? sum_us / n_chunks : 0, max_us);
+            pthread_mutex_unlock(&stats_mu);
+            fflush(stdout);
+            return 0;
+        }
         if (cfd < 0) {
             if (errno == EINTR)
                 continue;
