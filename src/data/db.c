@@ -418,8 +418,8 @@ static wsms_err bind_params(struct cached *c, const struct db_params *in)
         case 'b':
             b->ll = v->i;
             b->ind = 0;
-            r = bind_one(h, idx, b, SQL_C_SBIGINT, v->type == 'b' ? SQL_INTEGER : SQL_BIGINT, 0,
-                         0, &b->ll, 0, false);
+            r = bind_one(h, idx, b, SQL_C_SBIGINT, v->type == 'b' ? SQL_INTEGER : SQL_BIGINT, 0, 0,
+                         &b->ll, 0, false);
             break;
         case 't': {
             int64_t ms = v->t;

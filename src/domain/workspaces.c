@@ -533,7 +533,8 @@ wsms_err ws_list(struct request *rq, const struct ws_list_opts *o, cJSON **out, 
         goto out;
     /* rows come ordered by pos: a workspace's rows are adjacent */
     for (int r = 0; r < rows.nrows;) {
-        if (roles_read_kind(&rows, r) != 'p' || !roles_read_in_page(&rows, r, o->limit, o->offset)) {
+        if (roles_read_kind(&rows, r) != 'p' ||
+            !roles_read_in_page(&rows, r, o->limit, o->offset)) {
             r++;
             continue;
         }

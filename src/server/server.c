@@ -19,6 +19,7 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcgiapp.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -583,6 +584,13 @@ int server_worker(int listen_fd, const char *self)
         goto out;
     }
     req_init = true;
+    /* A fixed mmap threshold: blocks of 64 KB and more (a large page's
+     * arena blocks, a driver's result buffers) are mapped and unmapped
+     * with their free, and more than 128 KB free at the heap's top goes
+     * back to the kernel; glibc's default threshold rises to the largest
+     * block freed, so one large request would stay in the worker's RSS. */
+    if (mallopt(M_MMAP_THRESHOLD, 64 * 1024) != 1 || mallopt(M_TRIM_THRESHOLD, 128 * 1024) != 1)
+        log_warn(LG, "mallopt failed; glibc's default heap thresholds apply");
     label_metrics();
     metrics_init();
     ratelimit_init();

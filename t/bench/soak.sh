@@ -256,9 +256,11 @@ soak_one() { # DB
     # that stops (caches filling) or goes on (a leak)
     step=${SOAK_SAMPLE:-10}
     (t=0; while :; do
-        for s in $sups; do cat /proc/"$s"/task/"$s"/children; done 2>/dev/null |
-            while read -r c; do for p in $c; do cat /proc/"$p"/status; done; done 2>/dev/null |
-            awk -v t="$t" '/^VmRSS:/ {r += $2} /^RssAnon:/ {a += $2} /^RssFile:/ {f += $2}
+        for s in $sups; do
+            for c in $(cat /proc/"$s"/task/"$s"/children 2>/dev/null); do
+                cat /proc/"$c"/status 2>/dev/null
+            done
+        done | awk -v t="$t" '/^VmRSS:/ {r += $2} /^RssAnon:/ {a += $2} /^RssFile:/ {f += $2}
                 END {printf "%s:%d:%d:%d\n", t, r, a, f}'
         sleep "$step"; t=$((t + step))
     done) > "$tmp/rss-$db.txt" 2>/dev/null &
