@@ -1,5 +1,7 @@
 /* db: the process's one ODBC connection (opened lazily, reopened after a
- * connection-class error), a cache of prepared statements, transactions,
+ * connection-class error), a cache of prepared statements (each with its
+ * parameter buffers, owned by the cache and bound once: drivers execute
+ * the statement by handle while its bindings stay put), transactions,
  * and typed parameter binding. Every value travels as a bound `?`
  * parameter; SQL text is static or built by services from validated
  * identifiers. Driver messages go to the log, never to the client.
