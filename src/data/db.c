@@ -195,9 +195,11 @@ void db_close(void)
 }
 
 /* A string parameter's buffer stays allocated for the next execution up
- * to this many code units; a longer one is freed after its statement ran
- * (and the parameter bound anew next time). */
-#define WIDE_KEEP 16384
+ * to this many code units (4 KB); a longer one is freed after its
+ * statement ran and the parameter bound anew next time, so the cache's
+ * buffers stay small (at most CACHE_MAX x MAX_PARAMS x 4 KB, in practice
+ * a few hundred bytes per statement). */
+#define WIDE_KEEP 2048
 #define WIDE_MIN  64
 
 /* UTF-8 -> UTF-16 (SQLWCHAR) into b->w, grown when too small (*moved then
