@@ -208,7 +208,7 @@ void db_close(void)
 static int to_wide(struct bound *b, const char *s, SQLLEN *chars, bool *moved)
 {
     size_t n = strlen(s);
-    size_t need = n * 2 + 1; /* UTF-16 never needs more units than bytes, +1 */
+    size_t need = n + 1; /* UTF-16 never needs more units than UTF-8 bytes */
     if (need > b->wcap) {
         size_t cap = b->wcap ? b->wcap : WIDE_MIN;
         while (cap < need)
