@@ -396,9 +396,10 @@ wsms_err roles_of_user(struct arena *a, const char *user_id, const char *email, 
     *through = 0;
     /* the caller's memberships by two seeks (user_id; email while not yet
      * bound), the ROLES_TOKEN_MAX most recent of the active workspaces */
-    /* each branch walks its index newest first (ix_workspacemember_user_
-     * added; memberships not yet bound are few) and stops after
-     * ROLES_TOKEN_MAX active workspaces; their union is cut again here */
+    /* each branch walks its index newest first
+     * (ix_workspacemember_user_added; memberships not yet bound are few)
+     * and stops after ROLES_TOKEN_MAX active workspaces; the union is cut
+     * again in the loop below */
     long long pg[2];
     const char *page = dialect_page_sql(db_type(), ROLES_TOKEN_MAX, 0, pg);
     char *sql = arena_printf(

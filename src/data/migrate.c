@@ -199,12 +199,11 @@ static bool script_put(struct script *sc, const char *s, size_t n)
 static wsms_err collect_batch(const char *batch, void *ctx)
 {
     struct script *sc = ctx;
-    bool ok = true;
     if (!sc->mssql)
         return script_put(sc, batch, strlen(batch)) && script_put(sc, ";\n", 2)
                    ? WSMS_OK
                    : E_INTERNAL_SERVER_ERROR;
-    ok = script_put(sc, "EXEC(N'", 7);
+    bool ok = script_put(sc, "EXEC(N'", 7);
     for (const char *p = batch; ok && *p; p++)
         ok = *p == '\'' ? script_put(sc, "''", 2) : script_put(sc, p, 1);
     ok = ok && script_put(sc, "');\n", 4);
@@ -310,9 +309,13 @@ wsms_err migrate_create_workspace(const char *schema)
         e = max < 1 ? WSMS_OK : E_INTERNAL_SERVER_ERROR;
         goto out;
     }
-    int w = snprintf(ins, icap,
+    int w = snprintf(ins, icap, "%s",
                      "INSERT INTO pmassist_master.SchemaVersion (component, version, applied_at) "
                      "VALUES ");
+    if (w < 0 || (size_t)w >= icap) {
+        e = E_INTERNAL_SERVER_ERROR;
+        goto out;
+    }
     int64_t now = now_ms();
     for (int v = 1; v <= max && e == WSMS_OK; v++) {
         const struct embedded_file *f = find_file("workspace", v);
@@ -322,17 +325,23 @@ wsms_err migrate_create_workspace(const char *schema)
             break;
         }
         e = each_batch(f->data, schema, "workspace", v, collect_batch, &sc);
-        w += snprintf(ins + w, icap - (size_t)w, "%s(?, ?, ?)", v > 1 ? ", " : "");
+        int n = snprintf(ins + w, icap - (size_t)w, "%s(?, ?, ?)", v > 1 ? ", " : "");
+        if (n < 0 || (size_t)n >= icap - (size_t)w) {
+            e = E_INTERNAL_SERVER_ERROR;
+            break;
+        }
+        w += n;
         db_param_s(&prm, schema);
         db_param_i(&prm, v);
         db_param_t(&prm, now);
     }
+    if (e == WSMS_OK && (!sc.b || prm.overflow)) {
+        /* no DDL at all, or more versions than one INSERT binds */
+        log_error(LG, "cannot batch the %d workspace migrations", max);
+        e = E_INTERNAL_SERVER_ERROR;
+    }
     if (e != WSMS_OK)
         goto out;
-    if (!sc.b || (size_t)w >= icap) {
-        e = E_INTERNAL_SERVER_ERROR;
-        goto out;
-    }
     if ((e = db_exec_direct(sc.b)) == WSMS_OK)
         e = db_exec_params(NULL, ins, &prm);
 out:
