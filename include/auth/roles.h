@@ -25,7 +25,10 @@
  * size of the list, e.g. ROW_NUMBER() OVER (...) and COUNT(*) OVER (); 0
  * when unused), then the route's ndata data columns (NULL in the role
  * row; a branch fills its own range and NULL elsewhere). Rows come ordered
- * by k, then pos.
+ * by k, then pos (sorted here, not by the server; rows with equal keys
+ * in the order the database sent them). The role row may carry data
+ * columns of its own tables (roles_read_start_role: GET /workspaces/{id}
+ * reads the workspace from the role row's join), which spares a branch.
  *
  * How a route composes it:
  *
@@ -87,6 +90,13 @@ struct roles_read {
  * the header of SQLite. */
 wsms_err roles_read_start(struct roles_read *q, struct request *rq, int ndata, const char *types,
                           const char *typed_cols, const char *typed_from);
+/* roles_read_start, with ncols data columns at data column off in the
+ * role row: cols may name the role row's tables (s the session
+ * revocation, w the workspace, m the membership, k the API key); a role
+ * row exists when the workspace does not, with these columns NULL. */
+wsms_err roles_read_start_role(struct roles_read *q, struct request *rq, int ndata,
+                               const char *types, const char *typed_cols, const char *typed_from,
+                               int off, int ncols, const char *cols);
 /* Appends "UNION ALL SELECT '<kind>', <role NULLs>, <pos_total>, <NULLs>,
  * <cols>, <NULLs> <from>": cols are ncols columns placed at data column
  * off; pos_total two expressions ("0, 0" when unused); from the rest of the
@@ -101,8 +111,8 @@ wsms_err roles_read_branch(struct roles_read *q, char kind, const char *pos_tota
 wsms_err roles_read_page(struct roles_read *q, char kind, int off, int ncols,
                          const char *plain_cols, const char *inner, const char *order, long limit,
                          long offset);
-/* Runs the statement (ordered by k, pos) into rows and resolves the
- * caller (see above). */
+/* Runs the statement into rows, puts them in (k, pos) order and resolves
+ * the caller (see above). */
 wsms_err roles_read_run(struct roles_read *q, struct db_rows *rows);
 /* "a.c1, a.c2, ..." of the plain column list cols ("c1, c2, ..."), in the
  * arena; NULL on no memory. For typed_cols and branch columns. */

@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LG "roles"
@@ -38,6 +39,15 @@
     "LEFT JOIN pmassist_master.WorkspaceMember m ON m.workspace_id = w.id "                        \
     "AND (m.user_id = ? OR (m.user_id IS NULL AND m.user_email = ?)) "                             \
     "LEFT JOIN pmassist_master.ApiKey k ON k.key_prefix = ? AND k.workspace_id = w.id"
+
+/* The role row of a signed-in caller on a route without a workspace: the
+ * session revocation alone; one parameter, user_id. */
+#define ROLE_ROW_USER                                                                              \
+    "SELECT 'r' AS k, s.revoked_through, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "   \
+    "NULL, NULL, 0 AS pos, 0 AS total"
+#define ROLE_FROM_USER                                                                             \
+    " FROM (SELECT 1 AS one) d "                                                                   \
+    "LEFT JOIN pmassist_master.UserSessionRevocation s ON s.user_id = ?"
 
 /* role slot columns */
 enum {
@@ -112,6 +122,13 @@ static void typed_header(struct roles_read *q, const char *types)
 wsms_err roles_read_start(struct roles_read *q, struct request *rq, int ndata, const char *types,
                           const char *typed_cols, const char *typed_from)
 {
+    return roles_read_start_role(q, rq, ndata, types, typed_cols, typed_from, 0, 0, NULL);
+}
+
+wsms_err roles_read_start_role(struct roles_read *q, struct request *rq, int ndata,
+                               const char *types, const char *typed_cols, const char *typed_from,
+                               int off, int ncols, const char *cols)
+{
     memset(q, 0, sizeof(*q));
     q->rq = rq;
     q->ndata = ndata;
@@ -143,10 +160,29 @@ wsms_err roles_read_start(struct roles_read *q, struct request *rq, int ndata, c
         }
         put(q, " WHERE 1 = 0 UNION ALL ");
     }
-    put(q, ROLE_ROW);
-    put_nulls(q, ndata);
-    put(q, ROLE_FROM);
+    if (off < 0 || ncols < 0 || off + ncols > ndata || (ncols > 0 && !cols))
+        return E_INTERNAL_SERVER_ERROR;
     const char *uid = key ? NULL : rq->user.user_id;
+    if (!key && !rq->workspace_id) {
+        /* a signed-in caller outside any workspace: the revocation only
+         * (joins of a NULL workspace find nothing and still cost the
+         * server their plan) */
+        if (ncols > 0)
+            return E_INTERNAL_SERVER_ERROR;
+        put(q, ROLE_ROW_USER);
+        put_nulls(q, ndata);
+        put(q, ROLE_FROM_USER);
+        db_param_s(&q->params, uid);
+        return q->failed ? E_INTERNAL_SERVER_ERROR : WSMS_OK;
+    }
+    put(q, ROLE_ROW);
+    put_nulls(q, off);
+    if (ncols > 0) {
+        put(q, ", ");
+        put(q, cols);
+    }
+    put_nulls(q, ndata - off - ncols);
+    put(q, ROLE_FROM);
     db_param_s(&q->params, uid);
     db_param_s(&q->params, rq->workspace_id);
     db_param_s(&q->params, uid);
@@ -349,12 +385,62 @@ static wsms_err resolve(struct request *rq, const struct db_rows *rows)
     return WSMS_OK;
 }
 
+struct row_key {
+    char k;
+    long long pos;
+    int i;
+};
+
+static int row_key_cmp(const void *a, const void *b)
+{
+    const struct row_key *x = a, *y = b;
+    if (x->k != y->k)
+        return x->k < y->k ? -1 : 1;
+    if (x->pos != y->pos)
+        return x->pos < y->pos ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Puts the rows in (k, pos) order, rows with equal keys in the order the
+ * database sent them. Sorting here rather than by ORDER BY spares the
+ * server a sort of the whole union on every read. */
+static wsms_err order_rows(struct arena *a, struct db_rows *rows)
+{
+    int n = rows->nrows, nc = rows->ncols;
+    if (n < 2)
+        return WSMS_OK;
+    struct row_key *keys = arena_alloc(a, sizeof(*keys) * (size_t)n);
+    if (!keys)
+        return E_INTERNAL_SERVER_ERROR;
+    bool sorted = true;
+    for (int r = 0; r < n; r++) {
+        keys[r].k = roles_read_kind(rows, r);
+        keys[r].pos = db_val_ll(rows, r, ROLES_C_POS, 0);
+        keys[r].i = r;
+        if (r > 0 && row_key_cmp(&keys[r - 1], &keys[r]) > 0)
+            sorted = false;
+    }
+    if (sorted)
+        return WSMS_OK;
+    qsort(keys, (size_t)n, sizeof(*keys), row_key_cmp);
+    const char **vals = arena_alloc(a, sizeof(*vals) * (size_t)n * (size_t)nc);
+    if (!vals)
+        return E_INTERNAL_SERVER_ERROR;
+    for (int r = 0; r < n; r++)
+        memcpy(vals + (size_t)r * (size_t)nc, rows->vals + (size_t)keys[r].i * (size_t)nc,
+               sizeof(*vals) * (size_t)nc);
+    rows->vals = vals;
+    return WSMS_OK;
+}
+
 wsms_err roles_read_run(struct roles_read *q, struct db_rows *rows)
 {
     memset(rows, 0, sizeof(*rows));
-    if (q->failed || !put(q, " ORDER BY k, pos"))
+    if (q->failed)
         return E_INTERNAL_SERVER_ERROR;
     wsms_err e = db_query_params(q->rq->arena, rows, q->sql, &q->params);
+    if (e == WSMS_OK)
+        e = order_rows(q->rq->arena, rows);
     if (e != WSMS_OK)
         return e;
     if (q->rq->role_checked)

@@ -6,7 +6,6 @@
 #include "core/metrics.h"
 #include "core/util.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sql.h>
@@ -56,6 +55,13 @@ static bool in_tx;
 static struct cached cache[CACHE_MAX];
 static unsigned long use_clock;
 static long stmt_count;
+/* The buffer columns are read into as UTF-16 (module-owned, freed by
+ * db_close): it grows for a long value up to FETCH_MAX units and goes back
+ * to FETCH_KEEP units after the query that grew it. */
+#define FETCH_KEEP 1024
+#define FETCH_MAX  (8 * 1024 * 1024)
+static SQLWCHAR *fetch_buf;
+static size_t fetch_cap;
 
 long db_statement_count(void)
 {
@@ -180,6 +186,9 @@ void db_close(void)
 {
     wlock_release();
     cache_clear();
+    free(fetch_buf);
+    fetch_buf = NULL;
+    fetch_cap = 0;
     if (hdbc != SQL_NULL_HDBC) {
         if (connected)
             SQLDisconnect(hdbc);
@@ -703,6 +712,75 @@ out:
     return e;
 }
 
+static void fetch_buf_trim(void)
+{
+    if (fetch_cap > FETCH_KEEP) {
+        free(fetch_buf);
+        fetch_buf = NULL;
+        fetch_cap = 0;
+    }
+}
+
+/* digits of v, zero padded to width w, at *o */
+static void put_digits(char **o, unsigned v, int w)
+{
+    for (int i = w - 1; i >= 0; i--) {
+        (*o)[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    *o += w;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" (no printf: a page has hundreds of these) */
+static char *format_ts(struct arena *a, const SQL_TIMESTAMP_STRUCT *ts)
+{
+    char *out = arena_alloc(a, 25), *o = out;
+    if (!out)
+        return NULL;
+    int y = ts->year;
+    put_digits(&o, (unsigned)(y < 0 ? 0 : y > 9999 ? 9999 : y), 4);
+    *o++ = '-';
+    put_digits(&o, ts->month % 100u, 2);
+    *o++ = '-';
+    put_digits(&o, ts->day % 100u, 2);
+    *o++ = 'T';
+    put_digits(&o, ts->hour % 100u, 2);
+    *o++ = ':';
+    put_digits(&o, ts->minute % 100u, 2);
+    *o++ = ':';
+    put_digits(&o, ts->second % 100u, 2);
+    *o++ = '.';
+    put_digits(&o, (ts->fraction / 1000000u) % 1000u, 3);
+    *o++ = 'Z';
+    *o = '\0';
+    return out;
+}
+
+/* a uniqueidentifier in its canonical lowercase text */
+static char *format_guid(struct arena *a, const SQLGUID *g)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char b[16];
+    for (int i = 0; i < 4; i++)
+        b[i] = (unsigned char)(g->Data1 >> (24 - 8 * i));
+    b[4] = (unsigned char)(g->Data2 >> 8);
+    b[5] = (unsigned char)g->Data2;
+    b[6] = (unsigned char)(g->Data3 >> 8);
+    b[7] = (unsigned char)g->Data3;
+    memcpy(b + 8, g->Data4, 8);
+    char *out = arena_alloc(a, 37), *o = out;
+    if (!out)
+        return NULL;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 15];
+    }
+    *o = '\0';
+    return out;
+}
+
 static char *fetch_col(struct arena *a, SQLHSTMT h, SQLUSMALLINT col, SQLSMALLINT type,
                        bool *isnull, wsms_err *e)
 {
@@ -719,57 +797,66 @@ static char *fetch_col(struct arena *a, SQLHSTMT h, SQLUSMALLINT col, SQLSMALLIN
             *isnull = true;
             return NULL;
         }
-        return arena_printf(a, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", ts.year, ts.month, ts.day,
-                            ts.hour, ts.minute, ts.second, ts.fraction / 1000000u);
+        return format_ts(a, &ts);
+    }
+    if (type == SQL_GUID) {
+        SQLGUID g;
+        memset(&g, 0, sizeof(g));
+        if (!SQL_SUCCEEDED(SQLGetData(h, col, SQL_C_GUID, &g, sizeof(g), &ind))) {
+            *e = class_err(diag(SQL_HANDLE_STMT, h, "fetch"));
+            return NULL;
+        }
+        if (ind == SQL_NULL_DATA) {
+            *isnull = true;
+            return NULL;
+        }
+        return format_guid(a, &g);
     }
     /* everything else as UTF-16 text, in chunks */
-    size_t cap = 256, len = 0;
-    SQLWCHAR *buf = malloc(cap * sizeof(SQLWCHAR));
-    char *res = NULL;
-    if (!buf) {
-        *e = E_INTERNAL_SERVER_ERROR;
-        return NULL;
+    size_t len = 0;
+    if (!fetch_buf) {
+        if (!(fetch_buf = malloc(FETCH_KEEP * sizeof(SQLWCHAR)))) {
+            *e = E_INTERNAL_SERVER_ERROR;
+            return NULL;
+        }
+        fetch_cap = FETCH_KEEP;
     }
     for (;;) {
-        SQLRETURN r = SQLGetData(h, col, SQL_C_WCHAR, buf + len,
-                                 (SQLLEN)((cap - len) * sizeof(SQLWCHAR)), &ind);
+        SQLRETURN r = SQLGetData(h, col, SQL_C_WCHAR, fetch_buf + len,
+                                 (SQLLEN)((fetch_cap - len) * sizeof(SQLWCHAR)), &ind);
         if (r == SQL_NO_DATA)
             break;
         if (!SQL_SUCCEEDED(r)) {
             *e = class_err(diag(SQL_HANDLE_STMT, h, "fetch"));
-            goto out;
+            return NULL;
         }
         if (ind == SQL_NULL_DATA) {
             *isnull = true;
-            goto out;
+            return NULL;
         }
         if (r == SQL_SUCCESS_WITH_INFO &&
-            (ind == SQL_NO_TOTAL || (size_t)ind / sizeof(SQLWCHAR) >= cap - len)) {
-            len = cap - 1; /* the driver wrote cap-len-1 chars + NUL */
-            if (cap > 16 * 1024 * 1024) {
+            (ind == SQL_NO_TOTAL || (size_t)ind / sizeof(SQLWCHAR) >= fetch_cap - len)) {
+            len = fetch_cap - 1; /* the driver wrote cap-len-1 chars + NUL */
+            if (fetch_cap >= FETCH_MAX) {
+                log_error(LG, "a column value is longer than %d characters", FETCH_MAX);
                 *e = E_DB_QUERY_FAILED;
-                goto out;
+                return NULL;
             }
-            SQLWCHAR *nb = realloc(buf, cap * 2 * sizeof(SQLWCHAR));
+            SQLWCHAR *nb = realloc(fetch_buf, fetch_cap * 2 * sizeof(SQLWCHAR));
             if (!nb) {
                 *e = E_INTERNAL_SERVER_ERROR;
-                goto out;
+                return NULL;
             }
-            buf = nb;
-            cap *= 2;
+            fetch_buf = nb;
+            fetch_cap *= 2;
             continue;
         }
         len += (size_t)ind / sizeof(SQLWCHAR);
         break;
     }
-    res = from_wide(a, buf, len);
+    char *res = from_wide(a, fetch_buf, len);
     if (!res)
         *e = E_INTERNAL_SERVER_ERROR;
-    else if (type == SQL_GUID)
-        for (char *p = res; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
-out:
-    free(buf);
     return res;
 }
 
@@ -852,6 +939,7 @@ wsms_err db_query_params(struct arena *a, struct db_rows *out, const char *sql,
     e = WSMS_OK;
 out:
     SQLFreeStmt(h, SQL_CLOSE);
+    fetch_buf_trim();
     after_error(e);
     return e;
 }

@@ -297,14 +297,17 @@ out:
     return WSMS_OK;
 }
 
-/* Data columns of GET /workspaces/{id}: the workspace ('w'), its members
- * ('m') and its integrations ('i'), each in its own range. */
+/* Data columns of GET /workspaces/{id}: the workspace (on the role row,
+ * from its join of the workspace), its members ('m') and its
+ * integrations ('i'), each in its own range. */
 #define GET_OFF_W 0
 #define GET_OFF_M WS_NCOLS
 #define GET_OFF_I (WS_NCOLS + MEMBER_NCOLS)
 #define GET_NDATA (WS_NCOLS + MEMBER_NCOLS + INTEG_NCOLS)
 
-/* The one statement of GET /workspaces/{id} (auth/roles.h). */
+/* The one statement of GET /workspaces/{id} (auth/roles.h). Members and
+ * integrations come unordered: C sorts them (a ROW_NUMBER per branch
+ * costs the T-SQL server more than the whole sort here). */
 static wsms_err get_query(struct request *rq, const char *ws_id, struct db_rows *rows)
 {
     struct arena *a = rq->arena;
@@ -316,30 +319,39 @@ static wsms_err get_query(struct request *rq, const char *ws_id, struct db_rows 
     const char *typed = arena_printf(a, "%s, %s, %s", tw, tm, ti);
     if (!tw || !tm || !ti || !ic || !typed)
         return E_INTERNAL_SERVER_ERROR;
-    wsms_err e = roles_read_start(&q, rq, GET_NDATA, WS_TYPES MEMBER_TYPES INTEG_TYPES, typed,
-                                  "pmassist_master.Workspace tw, pmassist_master.WorkspaceMember "
-                                  "tm, " LINK_TABLE " ti");
+    /* the role row joins the workspace of rq->workspace_id: ws_id */
+    if (!rq->workspace_id || strcmp(rq->workspace_id, ws_id) != 0)
+        return E_INTERNAL_SERVER_ERROR;
+    wsms_err e = roles_read_start_role(&q, rq, GET_NDATA, WS_TYPES MEMBER_TYPES INTEG_TYPES, typed,
+                                       "pmassist_master.Workspace tw, "
+                                       "pmassist_master.WorkspaceMember tm, " LINK_TABLE " ti",
+                                       GET_OFF_W, WS_NCOLS, WS_COLS);
     if (e != WSMS_OK)
         return e;
-    if ((e = roles_read_branch(&q, 'w', "0, 0", GET_OFF_W, WS_NCOLS, WS_COLS,
-                               "FROM pmassist_master.Workspace w WHERE w.id = ? AND "
-                               "w.is_active = 1")) != WSMS_OK)
-        return e;
-    db_param_s(&q.params, ws_id);
-    if ((e = roles_read_branch(&q, 'm', "ROW_NUMBER() OVER (ORDER BY m.added_at, m.id), 0",
-                               GET_OFF_M, MEMBER_NCOLS, MEMBER_COLS,
+    if ((e = roles_read_branch(&q, 'm', "0, 0", GET_OFF_M, MEMBER_NCOLS, MEMBER_COLS,
                                "FROM pmassist_master.WorkspaceMember m "
                                "WHERE m.workspace_id = ?")) != WSMS_OK)
         return e;
     db_param_s(&q.params, ws_id);
-    if ((e = roles_read_branch(&q, 'i',
-                               "ROW_NUMBER() OVER (ORDER BY g.added_utc, "
-                               "g.workspace_integration_id), 0",
-                               GET_OFF_I, INTEG_NCOLS, ic,
+    if ((e = roles_read_branch(&q, 'i', "0, 0", GET_OFF_I, INTEG_NCOLS, ic,
                                "FROM " LINK_TABLE " g WHERE g.workspace_id = ?")) != WSMS_OK)
         return e;
     db_param_s(&q.params, ws_id);
     return roles_read_run(&q, rows);
+}
+
+static int member_cmp(const void *a, const void *b)
+{
+    const struct member_row *x = a, *y = b;
+    int c = strcmp(x->added_at ? x->added_at : "", y->added_at ? y->added_at : "");
+    return c ? c : strcmp(x->id ? x->id : "", y->id ? y->id : "");
+}
+
+static int integ_cmp(const void *a, const void *b)
+{
+    const struct integ_row *x = a, *y = b;
+    int c = strcmp(x->added_utc ? x->added_utc : "", y->added_utc ? y->added_utc : "");
+    return c ? c : strcmp(x->id ? x->id : "", y->id ? y->id : "");
 }
 
 wsms_err ws_get(struct request *rq, const char *ws_id, cJSON **out)
@@ -349,15 +361,17 @@ wsms_err ws_get(struct request *rq, const char *ws_id, cJSON **out)
     cJSON *obj = NULL, *members, *links;
     int64_t now = now_ms();
     char seen[25];
-    int wr = -1;
+    int wr = -1, nm = 0, ni = 0;
     *out = NULL;
     wsms_err e = get_query(rq, ws_id, &rows);
     if (e != WSMS_OK)
         goto out;
+    /* the first role row carries the workspace (NULL when there is none) */
     for (int r = 0; r < rows.nrows && wr < 0; r++)
-        if (roles_read_kind(&rows, r) == 'w')
+        if (roles_read_kind(&rows, r) == 'r')
             wr = r;
-    if (wr < 0) {
+    if (wr < 0 || !db_val(&rows, wr, ROLES_C_DATA + GET_OFF_W) ||
+        !db_val_bool(&rows, wr, ROLES_C_DATA + GET_OFF_W + 7)) {
         e = E_WORKSPACE_NOT_FOUND;
         goto out;
     }
@@ -381,23 +395,28 @@ wsms_err ws_get(struct request *rq, const char *ws_id, cJSON **out)
         }
     }
     e = E_INTERNAL_SERVER_ERROR;
-    if (!(obj = ws_json(&w)) || !(members = add_array(obj, "members")) ||
-        !(links = add_array(obj, "external_links")))
+    struct member_row *ms = arena_alloc(rq->arena, sizeof(*ms) * (size_t)(rows.nrows + 1));
+    struct integ_row *gs = arena_alloc(rq->arena, sizeof(*gs) * (size_t)(rows.nrows + 1));
+    if (!ms || !gs)
         goto out;
     for (int r = 0; r < rows.nrows; r++) {
         char k = roles_read_kind(&rows, r);
-        if (k == 'm') {
-            struct member_row m;
-            member_from_row(&rows, r, ROLES_C_DATA + GET_OFF_M, &m);
-            if (!append(members, member_json(&m)))
-                goto out;
-        } else if (k == 'i') {
-            struct integ_row g;
-            integ_from_row(&rows, r, ROLES_C_DATA + GET_OFF_I, &g);
-            if (!append(links, integ_json(&g)))
-                goto out;
-        }
+        if (k == 'm')
+            member_from_row(&rows, r, ROLES_C_DATA + GET_OFF_M, &ms[nm++]);
+        else if (k == 'i')
+            integ_from_row(&rows, r, ROLES_C_DATA + GET_OFF_I, &gs[ni++]);
     }
+    qsort(ms, (size_t)nm, sizeof(*ms), member_cmp);
+    qsort(gs, (size_t)ni, sizeof(*gs), integ_cmp);
+    if (!(obj = ws_json(&w)) || !(members = add_array(obj, "members")) ||
+        !(links = add_array(obj, "external_links")))
+        goto out;
+    for (int i = 0; i < nm; i++)
+        if (!append(members, member_json(&ms[i])))
+            goto out;
+    for (int i = 0; i < ni; i++)
+        if (!append(links, integ_json(&gs[i])))
+            goto out;
     *out = obj;
     obj = NULL;
     e = WSMS_OK;
@@ -456,13 +475,6 @@ char *ws_like_pattern(struct arena *a, const char *q)
 
 /* Integrations of one workspace in the order of GET /workspaces/{id}
  * (added_utc, then id; timestamps are ISO 8601 text of one width). */
-static int integ_cmp(const void *a, const void *b)
-{
-    const struct integ_row *x = a, *y = b;
-    int c = strcmp(x->added_utc ? x->added_utc : "", y->added_utc ? y->added_utc : "");
-    return c ? c : strcmp(x->id ? x->id : "", y->id ? y->id : "");
-}
-
 wsms_err ws_list(struct request *rq, const struct ws_list_opts *o, cJSON **out, long *total)
 {
     struct arena *a = rq->arena;

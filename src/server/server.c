@@ -584,12 +584,16 @@ int server_worker(int listen_fd, const char *self)
         goto out;
     }
     req_init = true;
-    /* A fixed mmap threshold: blocks of 64 KB and more (a large page's
-     * arena blocks, a driver's result buffers) are mapped and unmapped
-     * with their free, and more than 128 KB free at the heap's top goes
+    /* A fixed mmap threshold: blocks of 256 KB and more (a large page's
+     * arena blocks, a long value's fetch buffer) are mapped and unmapped
+     * with their free, and more than 512 KB free at the heap's top goes
      * back to the kernel; glibc's default threshold rises to the largest
-     * block freed, so one large request would stay in the worker's RSS. */
-    if (mallopt(M_MMAP_THRESHOLD, 64 * 1024) != 1 || mallopt(M_TRIM_THRESHOLD, 128 * 1024) != 1)
+     * block freed, so one large request would stay in the worker's RSS.
+     * Not lower: FreeTDS allocates a statement's row buffer (every column
+     * at its declared size, 176 KB for GET /workspaces/{id}) on each
+     * execution; mapped anew each time (at 64 KB), its page faults and
+     * munmap took 15% of a worker's CPU. */
+    if (mallopt(M_MMAP_THRESHOLD, 256 * 1024) != 1 || mallopt(M_TRIM_THRESHOLD, 512 * 1024) != 1)
         log_warn(LG, "mallopt failed; glibc's default heap thresholds apply");
     label_metrics();
     metrics_init();

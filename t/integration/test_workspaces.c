@@ -538,6 +538,60 @@ START_TEST(get_bad_ids)
 }
 END_TEST
 
+/* GET /workspaces/{id} sorts its members and integrations itself (the
+ * statement has no ORDER BY): oldest first, as the member and
+ * integration lists order them */
+START_TEST(get_orders_members_and_links)
+{
+    struct tc_user u;
+    struct tresp r, l;
+    char ws[64], path[160], body[256];
+    tc_new_user(&u, "getord");
+    create_body(&u, "{\"name\":\"ordered\",\"provider\":\"Jira\",\"provider_project\":\"ORD\"}", ws);
+    for (int i = 0; i < 5; i++) {
+        char email[200];
+        snprintf(email, sizeof(email), "ord-%d-%s", i, u.email);
+        add_member(&u, ws, email, i % 2 ? "VIEWER" : "MEMBER", NULL);
+    }
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "/workspaces/%s/integrations", ws);
+        snprintf(body, sizeof(body),
+                 "{\"provider\":\"ADO\",\"display_name\":\"ado %d\",\"external_id\":\"ORD-%d\"}", i,
+                 i);
+        ck_assert_int_eq(tc_as(&r, &u, "POST", path, body), 0);
+        EXPECT(&r, 201, NULL);
+        tc_free(&r);
+    }
+    snprintf(path, sizeof(path), "/workspaces/%s", ws);
+    ck_assert_int_eq(tc_as(&r, &u, "GET", path, NULL), 0);
+    EXPECT(&r, 200, NULL);
+    static const char *const lists[][3] = {{"members", "members", "added_at"},
+                                           {"external_links", "integrations", "added_utc"}};
+    for (int k = 0; k < 2; k++) {
+        cJSON *got = cJSON_GetObjectItem(r.json, lists[k][0]);
+        int n = cJSON_GetArraySize(got);
+        ck_assert_int_eq(n, k == 0 ? 6 : 4);
+        snprintf(path, sizeof(path), "/workspaces/%s/%s", ws, lists[k][1]);
+        ck_assert_int_eq(tc_as(&l, &u, "GET", path, NULL), 0);
+        EXPECT(&l, 200, NULL);
+        ck_assert_int_eq(cJSON_GetArraySize(l.json), n);
+        for (int i = 0; i < n; i++) {
+            cJSON *a = cJSON_GetArrayItem(got, i), *b = cJSON_GetArrayItem(l.json, i);
+            ck_assert_str_eq(tc_jstr(a, "id"), tc_jstr(b, "id"));
+            if (i > 0)
+                ck_assert_int_le(strcmp(tc_jstr(cJSON_GetArrayItem(got, i - 1), lists[k][2]),
+                                        tc_jstr(a, lists[k][2])),
+                                 0);
+        }
+        tc_free(&l);
+    }
+    ck_assert_str_eq(tc_jstr(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "members"), 0), "role"),
+                     "OWNER");
+    tc_free(&r);
+    tc_user_free(&u);
+}
+END_TEST
+
 START_TEST(get_last_seen_once_a_minute)
 {
     struct tc_user u;
@@ -1328,6 +1382,7 @@ static Suite *suite(void)
     tcase_add_test(t, list_user_id_param);
     tcase_add_test(t, bounded_queries);
     tcase_add_test(t, get_bad_ids);
+    tcase_add_test(t, get_orders_members_and_links);
     tcase_add_test(t, get_last_seen_once_a_minute);
     tcase_add_test(t, delete_archives);
     tcase_add_test(t, create_failure_leaves_nothing);
