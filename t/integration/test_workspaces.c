@@ -547,7 +547,8 @@ START_TEST(get_orders_members_and_links)
     struct tresp r, l;
     char ws[64], path[160], body[256];
     tc_new_user(&u, "getord");
-    create_body(&u, "{\"name\":\"ordered\",\"provider\":\"Jira\",\"provider_project\":\"ORD\"}", ws);
+    create_body(&u, "{\"name\":\"ordered\",\"provider\":\"Jira\",\"provider_project\":\"ORD\"}",
+                ws);
     for (int i = 0; i < 5; i++) {
         char email[200];
         snprintf(email, sizeof(email), "ord-%d-%s", i, u.email);
