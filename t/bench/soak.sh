@@ -22,7 +22,7 @@
 # run starts on a database that already holds that many workspaces.
 # Settings: SOAK_SECONDS (60), SOAK_CONNECTIONS (32), SOAK_THREADS (2),
 # SOAK_WORKERS (4), SOAK_WORKSPACES (20), SOAK_SEED (5000),
-# SOAK_DBS ("sqlite postgres sqlserver"), SOAK_SAMPLE (10: seconds between RSS samples), SOAK_WSMSD (the wsmsd to run,
+# SOAK_DBS ("sqlite postgres sqlserver"), SOAK_SAMPLE (10: seconds between RSS samples), SOAK_SETTLE (2: seconds after the run before the end RSS), SOAK_WSMSD (the wsmsd to run,
 # default build/release/wsmsd; its tree's schema/ gives the seed's DDL, so
 # an older build can be measured the same way).
 set -eu
@@ -268,6 +268,10 @@ soak_one() { # DB
     out=$(wrk -t "$threads" -c "$conns" -d "${secs}s" --timeout 10s -s "$tmp/soak-$db.lua" "$url")
     kill "$sampler" 2>/dev/null || true
     wait "$sampler" 2>/dev/null || true
+    # the end figure is what the workers keep, not what a request still in
+    # flight holds: wrk closes its connections at the deadline while the
+    # workers finish what nginx had handed them (up to request_timeout)
+    sleep "${SOAK_SETTLE:-2}"
     rss_end=$(rss_list $sups)
     rss_kinds=$(for s in $sups; do for c in $(cat /proc/"$s"/task/"$s"/children 2>/dev/null); do
         awk -v p="$c" '/^RssAnon:/ {a=$2} /^RssFile:/ {f=$2} /^RssShmem:/ {m=$2}
