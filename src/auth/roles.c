@@ -24,24 +24,33 @@
 #define ROLE_TYPED_FROM                                                                            \
     "pmassist_master.UserSessionRevocation hs, pmassist_master.Workspace hw, "                     \
     "pmassist_master.WorkspaceMember hm, pmassist_master.ApiKey hk"
-/* The role row: one LEFT JOIN from a one-row table, so the row (and the
- * revocation) is there even when the workspace or the key is not. Five
- * parameters: user_id, workspace id, user_id, email, key prefix (NULL for
- * what the caller does not have). */
-#define ROLE_ROW                                                                                   \
-    "SELECT 'r' AS k, s.revoked_through, w.is_active, m.role, m.user_id, m.id, k.id, "             \
-    "k.secret_hash, "                                                                              \
-    "k.scopes, k.expires_at, k.revoked_at, k.last_used_at, k.name, 0 AS pos, 0 AS total"
-#define ROLE_FROM                                                                                  \
+/* The role row: LEFT JOINs from a one-row table, so the row is there
+ * even when the workspace, the membership or the key is not; each caller
+ * joins only what it is checked by (a join of a NULL key still costs the
+ * server a plan node on every execution).
+ * A signed-in caller in a workspace: the session revocation, the
+ * workspace and the memberships; four parameters: user_id, workspace id,
+ * user_id, email. */
+#define ROLE_ROW_MEMBER                                                                            \
+    "SELECT 'r' AS k, s.revoked_through, w.is_active, m.role, m.user_id, m.id, NULL, NULL, NULL, " \
+    "NULL, NULL, NULL, NULL, 0 AS pos, 0 AS total"
+#define ROLE_FROM_MEMBER                                                                           \
     " FROM (SELECT 1 AS one) d "                                                                   \
     "LEFT JOIN pmassist_master.UserSessionRevocation s ON s.user_id = ? "                          \
     "LEFT JOIN pmassist_master.Workspace w ON w.id = ? "                                           \
     "LEFT JOIN pmassist_master.WorkspaceMember m ON m.workspace_id = w.id "                        \
-    "AND (m.user_id = ? OR (m.user_id IS NULL AND m.user_email = ?)) "                             \
+    "AND (m.user_id = ? OR (m.user_id IS NULL AND m.user_email = ?))"
+/* An API key: the workspace and the key's row; two parameters: workspace
+ * id (NULL on a route without one: no key row, refused), key prefix. */
+#define ROLE_ROW_KEY                                                                               \
+    "SELECT 'r' AS k, NULL, w.is_active, NULL, NULL, NULL, k.id, k.secret_hash, k.scopes, "        \
+    "k.expires_at, k.revoked_at, k.last_used_at, k.name, 0 AS pos, 0 AS total"
+#define ROLE_FROM_KEY                                                                              \
+    " FROM (SELECT 1 AS one) d "                                                                   \
+    "LEFT JOIN pmassist_master.Workspace w ON w.id = ? "                                           \
     "LEFT JOIN pmassist_master.ApiKey k ON k.key_prefix = ? AND k.workspace_id = w.id"
-
-/* The role row of a signed-in caller on a route without a workspace: the
- * session revocation alone; one parameter, user_id. */
+/* A signed-in caller on a route without a workspace: the session
+ * revocation alone; one parameter, user_id. */
 #define ROLE_ROW_USER                                                                              \
     "SELECT 'r' AS k, s.revoked_through, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "   \
     "NULL, NULL, 0 AS pos, 0 AS total"
@@ -175,19 +184,24 @@ wsms_err roles_read_start_role(struct roles_read *q, struct request *rq, int nda
         db_param_s(&q->params, uid);
         return q->failed ? E_INTERNAL_SERVER_ERROR : WSMS_OK;
     }
-    put(q, ROLE_ROW);
+    put(q, key ? ROLE_ROW_KEY : ROLE_ROW_MEMBER);
     put_nulls(q, off);
     if (ncols > 0) {
         put(q, ", ");
         put(q, cols);
     }
     put_nulls(q, ndata - off - ncols);
-    put(q, ROLE_FROM);
-    db_param_s(&q->params, uid);
-    db_param_s(&q->params, rq->workspace_id);
-    db_param_s(&q->params, uid);
-    db_param_s(&q->params, key ? NULL : rq->user.email ? rq->user.email : "");
-    db_param_s(&q->params, pfx);
+    if (key) {
+        put(q, ROLE_FROM_KEY);
+        db_param_s(&q->params, rq->workspace_id);
+        db_param_s(&q->params, pfx);
+    } else {
+        put(q, ROLE_FROM_MEMBER);
+        db_param_s(&q->params, uid);
+        db_param_s(&q->params, rq->workspace_id);
+        db_param_s(&q->params, uid);
+        db_param_s(&q->params, rq->user.email ? rq->user.email : "");
+    }
     return q->failed ? E_INTERNAL_SERVER_ERROR : WSMS_OK;
 }
 
