@@ -71,13 +71,14 @@ sup=$(cat "$tmp/stack/wsmsd.pid")
 
 # 2) hello-world responder behind an identical nginx
 hport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-fport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$tmp/hello-nginx"
-spawn-fcgi -a 127.0.0.1 -p "$fport" -F "$workers" -P "$tmp/hello.pid" -- "$top/build/release/bench/hello" >/dev/null
+# a Unix socket, as the wsmsd stack's (t/lib/stack.sh)
+hsock=$tmp/hello-nginx/fcgi.sock
+spawn-fcgi -s "$hsock" -M 0600 -F "$workers" -P "$tmp/hello.pid" -- "$top/build/release/bench/hello" >/dev/null
 hello_pid=$(pgrep -f "build/release/bench/hello" | tr '\n' ' ')
 user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root;"
-sed -e "s#@RUNDIR@#$tmp/hello-nginx#g" -e "s#@PORT@#$hport#g" -e "s#@FCGI@#127.0.0.1:$fport#g" \
+sed -e "s#@RUNDIR@#$tmp/hello-nginx#g" -e "s#@PORT@#$hport#g" -e "s#@FCGI@#unix:$hsock#g" \
     -e "s#@USER@#$user_line#g" -e "s#@MAX_BODY@#1048576#g" -e "s#@READ_TIMEOUT@#45#g" \
     nginx/wsms-dev.conf.in > "$tmp/hello-nginx/nginx.conf"
 nginx -p "$tmp/hello-nginx" -c "$tmp/hello-nginx/nginx.conf" -e "$tmp/hello-nginx/err.log"

@@ -79,7 +79,7 @@ int tc_stack_pid(const char *name);
 int tc_children(int pid, int *out, int max);
 
 /* Like tc_stack_start, but with STACK_SOCKETS=nsockets: nsockets spawn-fcgi
- * instances each running `wsmsd --workers 1` on its own loopback port, all
+ * instances each running `wsmsd --workers 1` on its own Unix socket, all
  * in nginx's upstream (production's one socket per worker). 0 or -1. */
 int tc_stack_start_sockets(const char *name, const char *extra_env, int nsockets, char *url,
                            size_t n);

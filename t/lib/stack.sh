@@ -12,12 +12,17 @@
 # start writes DIR/wsms.env (the worker configuration), DIR/url, and logs to
 # DIR/wsmsd.log; it prints the URL.
 #
+# nginx reaches the workers over a Unix socket, DIR/fcgi-1.sock, as in
+# production (nginx/wsms.conf, systemd/wsms@.socket); STACK_FCGI=tcp puts
+# them on a loopback port instead (a comparison, README "Benchmarks").
+#
 # STACK_SOCKETS=N (N >= 1) starts N spawn-fcgi instances instead of one, each
-# running `wsmsd --workers 1` on its own loopback port, all listed in nginx's
-# upstream: the production shape (one socket per systemd worker instance), so
-# `fastcgi_next_upstream` can retry an idempotent request on another worker.
-# DIR/wsmsd.pid then holds one supervisor pid per line (in socket order) and
-# DIR/fcgi_ports every port; DIR/fcgi_port is the first one. stop stops all.
+# running `wsmsd --workers 1` on its own socket (DIR/fcgi-N.sock), all listed
+# in nginx's upstream: the production shape (one socket per systemd worker
+# instance), so `fastcgi_next_upstream` can retry an idempotent request on
+# another worker. DIR/wsmsd.pid then holds one supervisor pid per line (in
+# socket order) and DIR/fcgi_sockets every address (a path, or host:port);
+# DIR/fcgi_socket is the first one. stop stops all.
 #
 # STACK_SCHEDULERS=N (default 0) also starts N `wsmsd scheduler` processes
 # on the same settings (their log lines go to DIR/wsmsd.log too), pids in
@@ -28,6 +33,15 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# spawn-fcgi's options for an address: a socket path (-s, mode 0600: only
+# this user's nginx connects) or host:port
+spawn_addr() {
+    case $1 in
+    /*) echo "-s $1 -M 0600" ;;
+    *) echo "-a ${1%:*} -p ${1##*:}" ;;
+    esac
 }
 
 stop_stack() {
@@ -51,7 +65,7 @@ stop_stack() {
             while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
             kill -KILL "$pid" 2>/dev/null || true
         done
-        rm -f "$dir/wsmsd.pid" "$dir"/wsmsd.pid.*
+        rm -f "$dir/wsmsd.pid" "$dir"/wsmsd.pid.* "$dir"/fcgi-*.sock
     fi
     i=0
     while [ -f "$dir/nginx.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -62,24 +76,33 @@ start)
     mkdir -p "$dir"
     wsmsd=${WSMSD:-$top/build/release/wsmsd}
     port=${STACK_PORT:-$(free_port)}
-    fport=$(free_port)
     workers=${WSMS_WORKERS:-4}
     sockets=${STACK_SOCKETS:-0}
     case $sockets in ''|*[!0-9]*) echo "STACK_SOCKETS must be a number" >&2; exit 2 ;; esac
-    fports=$fport
-    if [ "$sockets" -gt 1 ]; then
-        n=1
-        while [ $n -lt "$sockets" ]; do
-            p=$(free_port)
-            case " $fports " in *" $p "*) continue ;; esac
-            fports="$fports $p"
-            n=$((n + 1))
-        done
-    fi
+    fcgi=${STACK_FCGI:-unix}
+    case $fcgi in unix|tcp) ;; *) echo "STACK_FCGI must be unix or tcp" >&2; exit 2 ;; esac
+    # the workers' addresses: socket paths, or loopback host:port
+    faddrs=""
+    n=0
+    while [ $n -lt "$sockets" ] || [ $n -eq 0 ]; do
+        n=$((n + 1))
+        if [ "$fcgi" = unix ]; then
+            a="$(cd "$dir" && pwd)/fcgi-$n.sock"
+            # sun_path holds 108 bytes
+            [ ${#a} -lt 100 ] || { echo "socket path too long: $a (STACK_FCGI=tcp)" >&2; exit 2; }
+            rm -f "$a"
+        else
+            a="127.0.0.1:$(free_port)"
+            case " $faddrs " in *" $a "*) n=$((n - 1)); continue ;; esac
+        fi
+        faddrs="${faddrs:+$faddrs }$a"
+    done
+    faddr=${faddrs%% *}
     # the upstream's server lines: the template holds `server @FCGI@;`
     upstream=""
-    for p in $fports; do
-        upstream="${upstream:+$upstream; server }127.0.0.1:$p"
+    for a in $faddrs; do
+        case $a in /*) a="unix:$a" ;; esac
+        upstream="${upstream:+$upstream; server }$a"
     done
     {
         echo "LOG_LEVEL=${LOG_LEVEL:-INFO}"
@@ -111,16 +134,16 @@ start)
         # one worker handed its socket the way systemd does (LISTEN_FDS)
         # it passes on only the variables named with -E: the run's
         # odbcinst.ini (no psqlODBC CommLog) too
-        systemd-socket-activate -l "127.0.0.1:$fport" -E WSMS_ENV_FILE="$dir/wsms.env" \
+        systemd-socket-activate -l "$faddr" -E WSMS_ENV_FILE="$dir/wsms.env" \
             ${ODBCSYSINI:+-E ODBCSYSINI="$ODBCSYSINI"} "$wsmsd" >> "$dir/wsmsd.log" 2>&1 &
         echo $! > "$dir/wsmsd.pid"
     elif [ "$sockets" -ge 1 ]; then
         # one `wsmsd --workers 1` per socket, like one systemd instance each
         : > "$dir/wsmsd.pid"
         n=0
-        for p in $fports; do
+        for a in $faddrs; do
             n=$((n + 1))
-            spawn-fcgi -a 127.0.0.1 -p "$p" -P "$dir/wsmsd.pid.$n" -- \
+            spawn-fcgi $(spawn_addr "$a") -P "$dir/wsmsd.pid.$n" -- \
                 "$wsmsd" --workers 1 >> "$dir/wsmsd.log" 2>&1 ||
                 { cat "$dir/wsmsd.log" >&2; stop_stack; exit 1; }
             # spawn-fcgi writes the pid without a newline
@@ -128,7 +151,7 @@ start)
             rm -f "$dir/wsmsd.pid.$n"
         done
     else
-        spawn-fcgi -a 127.0.0.1 -p "$fport" -P "$dir/wsmsd.pid" -- \
+        spawn-fcgi $(spawn_addr "$faddr") -P "$dir/wsmsd.pid" -- \
             "$wsmsd" --workers "$workers" >> "$dir/wsmsd.log" 2>&1 ||
             { cat "$dir/wsmsd.log" >&2; exit 1; }
     fi
@@ -157,8 +180,8 @@ start)
         n=$((n + 1))
     done
     echo "$url" > "$dir/url"
-    echo "$fport" > "$dir/fcgi_port"
-    echo "$fports" | tr ' ' '\n' > "$dir/fcgi_ports"
+    echo "$faddr" > "$dir/fcgi_socket"
+    echo "$faddrs" | tr ' ' '\n' > "$dir/fcgi_sockets"
     echo "$url"
     ;;
 stop)
