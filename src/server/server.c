@@ -584,6 +584,16 @@ int server_worker(int listen_fd, const char *self)
         goto out;
     }
     req_init = true;
+    /* libfcgi ends a connection with shutdown() and then waits (select,
+     * up to 2 s) for the peer to close its side, so that unread bytes do
+     * not turn the close into a TCP reset that loses the response; each
+     * request's end then waits on nginx. A Unix socket has no reset (the
+     * answer stays readable after close), so there a worker closes at
+     * once: a detached request is closed without the wait. */
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    bool plain_close =
+        getsockname(listen_fd, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_UNIX;
     /* A fixed mmap threshold: blocks of 256 KB and more (a large page's
      * arena blocks, a long value's fetch buffer) are mapped and unmapped
      * with their free, and more than 512 KB free at the heap's top goes
@@ -629,6 +639,8 @@ int server_worker(int listen_fd, const char *self)
         in_request = 0;
         server_set_stage("idle");
         cur_route = "-";
+        if (plain_close && FCGX_Detach(&req) != 0)
+            log_warn(LG, "FCGX_Detach failed; the connection closes with libfcgi's wait");
         FCGX_Finish_r(&req);
         conn_fd = -1;
         served++;
