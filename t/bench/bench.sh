@@ -20,6 +20,7 @@ cleanup() {
     [ -d "$tmp/pg" ] && sh t/lib/pg.sh stop "$tmp/pg" >/dev/null 2>&1 || true
     sh t/lib/stack.sh stop "$tmp/mssqlstack" >/dev/null 2>&1 || true
     sh t/lib/stack.sh stop "$tmp/sqlitestack" >/dev/null 2>&1 || true
+    sh t/lib/stack.sh stop "$tmp/tcpstack" >/dev/null 2>&1 || true
     sh t/lib/stack.sh stop "$tmp/pgproxystack" >/dev/null 2>&1 || true
     sh t/lib/stack.sh stop "$tmp/mssqlproxystack" >/dev/null 2>&1 || true
     for p in "$tmp"/proxy-*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done || true
@@ -101,6 +102,14 @@ secs=$secs_long
 run_wrk "wsmsd GET /health (long run)" "$url/health"
 secs=$secs_save
 rss100=$(rss_kb "$sup")
+# the same workers on a loopback TCP port (STACK_FCGI=tcp), where a worker
+# keeps libfcgi's close (it waits for nginx to close first)
+if turl=$(STACK_FCGI=tcp STACK_ENV=$tmp/bench.env WSMS_WORKERS=$workers \
+    WSMSD=$top/build/release/wsmsd sh t/lib/stack.sh start "$tmp/tcpstack"); then
+    run_wrk "wsmsd GET /health over TCP" "$turl/health"
+    health_tcp=$RPS
+fi
+sh t/lib/stack.sh stop "$tmp/tcpstack" >/dev/null 2>&1 || true
 
 for part in ${BENCH_PARTS:-bench-auth bench-workspaces bench-integrations}; do
     [ -f "t/bench/$part.sh" ] && . "t/bench/$part.sh"
@@ -111,5 +120,6 @@ echo "ratios"
 printf '  /health / hello-world ceiling      %s   (goal >= 0.80)\n' "$(ratio "$health" "$ceiling")"
 printf '  hello-world / nginx static         %s\n' "$(ratio "$ceiling" "$static")"
 printf '  /db/status / /health               %s\n' "$(ratio "$dbst" "$health")"
+printf '  /health over TCP / Unix socket     %s\n' "$(ratio "${health_tcp:-0}" "$health")"
 echo
 echo "worker RSS (sum over $workers workers): after the first runs ${rss10} kB, after the long run ${rss100} kB (growth $((rss100 - rss10)) kB)"
