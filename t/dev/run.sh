@@ -10,7 +10,8 @@
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-rundir=$top/run
+# WSMS_DEV_DIR: the stack's folder (default run/; t/dev/test_run.sh uses its own)
+rundir=${WSMS_DEV_DIR:-$top/run}
 
 # stops a running `run.sh` (which stops its stack and its tail -f), then
 # whatever stack is left in run/
@@ -84,9 +85,9 @@ cleanup() {
 }
 echo $$ > "$rundir/run.pid"
 trap cleanup INT TERM
-echo "== start (nginx on port $port, $workers workers, $schedulers scheduler(s))"
 schedulers=${WSMS_SCHEDULERS:-1}
 case $schedulers in '' | *[!0-9]*) echo "run.sh: WSMS_SCHEDULERS=$schedulers is not a number" >&2; exit 2 ;; esac
+echo "== start (nginx on port $port, $workers workers, $schedulers scheduler(s))"
 export STACK_ENV=$top/.env STACK_PORT=$port WSMS_WORKERS=$workers STACK_SCHEDULERS=$schedulers
 export DB_PATH=${DB_PATH:-$top/data}
 if ! url=$(sh t/lib/stack.sh start "$rundir"); then

@@ -14,7 +14,8 @@
 #
 # nginx reaches the workers over a Unix socket, DIR/fcgi-1.sock, as in
 # production (nginx/wsms.conf, systemd/wsms@.socket); STACK_FCGI=tcp puts
-# them on a loopback port instead (a comparison, README "Benchmarks").
+# them on a loopback port instead (a comparison, README "Benchmarks"), as
+# does a DIR too deep for a socket path (a line on stderr says so).
 #
 # STACK_SOCKETS=N (N >= 1) starts N spawn-fcgi instances instead of one, each
 # running `wsmsd --workers 1` on its own socket (DIR/fcgi-N.sock), all listed
@@ -81,15 +82,19 @@ start)
     case $sockets in ''|*[!0-9]*) echo "STACK_SOCKETS must be a number" >&2; exit 2 ;; esac
     fcgi=${STACK_FCGI:-unix}
     case $fcgi in unix|tcp) ;; *) echo "STACK_FCGI must be unix or tcp" >&2; exit 2 ;; esac
+    # sun_path holds 108 bytes: a deeper folder falls back to a port
+    sockdir=$(cd "$dir" && pwd)
+    if [ "$fcgi" = unix ] && [ ${#sockdir} -gt 80 ]; then
+        echo "stack: $sockdir is too long a path for a Unix socket; the workers listen on a loopback port" >&2
+        fcgi=tcp
+    fi
     # the workers' addresses: socket paths, or loopback host:port
     faddrs=""
     n=0
     while [ $n -lt "$sockets" ] || [ $n -eq 0 ]; do
         n=$((n + 1))
         if [ "$fcgi" = unix ]; then
-            a="$(cd "$dir" && pwd)/fcgi-$n.sock"
-            # sun_path holds 108 bytes
-            [ ${#a} -lt 100 ] || { echo "socket path too long: $a (STACK_FCGI=tcp)" >&2; exit 2; }
+            a="$sockdir/fcgi-$n.sock"
             rm -f "$a"
         else
             a="127.0.0.1:$(free_port)"
