@@ -235,18 +235,24 @@ cJSON *ts_runs(const struct tc_user *u, const char *ws, const char *job)
     return all;
 }
 
-void ts_clock_freeze_ahead(long s)
+void ts_clock_freeze_ms(long long ms)
 {
     char path[600];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    long long ms =
-        (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + (long long)(ts_clock_get() + s) * 1000;
     snprintf(path, sizeof(path), "%s/clock", dir);
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
     fprintf(f, "@%lld\n", ms);
     fclose(f);
+}
+
+long long ts_clock_freeze_ahead(long s)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long long ms =
+        (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + (long long)(ts_clock_get() + s) * 1000;
+    ts_clock_freeze_ms(ms);
+    return ms;
 }
 
 void ts_agent_for(const struct tc_user *u, const char *ws, const char *iid, char id[64])

@@ -19,8 +19,11 @@ const char *ts_dir(const char *tag);
 void ts_clock_set(long seconds);
 long ts_clock_get(void);
 void ts_clock_add(long s);
-/* Stops the schedulers' clock at real now + the current offset + s. */
-void ts_clock_freeze_ahead(long s);
+/* Stops the schedulers' clock at real now + the current offset + s;
+ * returns that instant (Unix ms). A stopped clock reads as offset 0. */
+long long ts_clock_freeze_ahead(long s);
+/* Stops the schedulers' clock at the instant ms (Unix ms). */
+void ts_clock_freeze_ms(long long ms);
 /* Starts `wsmsd scheduler` with the shared stack's settings, a 100 ms
  * tick, the clock file and extra "KEY=VALUE\n" lines; its log is
  * ts_dir()/<name>.log. Returns the pid (> 0). */
