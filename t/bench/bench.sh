@@ -120,6 +120,6 @@ echo "ratios"
 printf '  /health / hello-world ceiling      %s   (goal >= 0.80)\n' "$(ratio "$health" "$ceiling")"
 printf '  hello-world / nginx static         %s\n' "$(ratio "$ceiling" "$static")"
 printf '  /db/status / /health               %s\n' "$(ratio "$dbst" "$health")"
-printf '  /health over TCP / Unix socket     %s\n' "$(ratio "${health_tcp:-0}" "$health")"
+printf '  /health over TCP / Unix socket     %s\n' "$([ -n "${health_tcp:-}" ] && ratio "$health_tcp" "$health" || echo "n/a (the TCP stack did not start)")"
 echo
 echo "worker RSS (sum over $workers workers): after the first runs ${rss10} kB, after the long run ${rss100} kB (growth $((rss100 - rss10)) kB)"

@@ -18,6 +18,8 @@ fail() {
     rm -rf "$tmp"
     exit 1
 }
+# an interrupted test stops what it started too
+trap 'sh t/dev/run.sh stop >/dev/null 2>&1; rm -rf "$tmp"; exit 1' INT TERM
 sh t/dev/run.sh > "$tmp/run.log" 2>&1 &
 runpid=$!
 i=0
